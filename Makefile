@@ -1,0 +1,28 @@
+# Two commands do everything on a fresh machine:
+#   make run    create .venv if missing, install, ingest corpus/ into outputs/speeches.db, show the 发改 tasks
+#   make test   create .venv if missing, install with test extras, run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/speechminer ingest corpus/
+	$(BIN)/speechminer tasks --unit 发改
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) outputs/*.db

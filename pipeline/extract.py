@@ -1,0 +1,45 @@
+"""The whole pipeline for one input: normalize → segment → extract → resolve."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import metrics as metrics_mod
+from . import tasks as tasks_mod
+from .normalize import Document, normalize
+from .records import Metric, Target, Task
+from .segment import Outline, segment
+
+
+@dataclass
+class Result:
+    doc: Document
+    outline: Outline
+    metrics: list[Metric] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[Metric | Target | Task]:
+        return sorted([*self.metrics, *self.targets, *self.tasks], key=lambda r: (r.start, r.type))
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.records]
+
+    def to_dataframe(self, kind: str = "all"):
+        import pandas as pd
+
+        recs = self.records if kind == "all" else getattr(self, kind if kind.endswith("s") else kind + "s")
+        return pd.DataFrame([r.to_dict() for r in recs])
+
+
+def extract(source: str | Path | Document, meta: dict | None = None) -> Result:
+    """Run every stage on a path, a text or an already normalized Document."""
+    doc = source if isinstance(source, Document) else normalize(source, meta)
+    outline = segment(doc.text)
+    metrics, targets = metrics_mod.extract(doc, outline)
+    tasks = tasks_mod.extract(doc, outline)
+    for rec in [*metrics, *targets, *tasks]:
+        rec.section, rec.section_role = outline.section_of(rec.start)
+    return Result(doc, outline, metrics, targets, tasks)

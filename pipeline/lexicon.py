@@ -1,0 +1,134 @@
+"""Load the data files in rules/ once, compiled, for every stage.
+
+Rules are data: patterns and word lists live in rules/*.yaml with comments on
+why each exists; this module only reads and compiles them.
+"""
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+
+RULES = Path(os.environ.get("SPEECHMINER_RULES", Path(__file__).resolve().parent.parent / "rules"))
+LEVEL_PREFIX = regex.compile(r"^(县级|区级|市级|县委|区委|县政府|区政府|县|区)(?=\p{Han}{2})")
+
+
+def _load(name: str) -> Any:
+    path = RULES / name
+    if not path.exists():
+        # installed without the source tree: rules ship next to the package
+        alt = Path(__file__).resolve().parent / "rules" / name
+        path = alt if alt.exists() else path
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@cache
+def furniture() -> dict[str, Any]:
+    raw = _load("furniture.yaml")
+    return {
+        "drop_lines": [regex.compile(p) for p in raw["drop_lines"]],
+        "tail_starts": [regex.compile(p) for p in raw["tail_starts"]],
+        "tail_window": float(raw.get("tail_window", 0.3)),
+    }
+
+
+@cache
+def swaps() -> dict[str, Any]:
+    raw = _load("swaps.yaml")
+    repairs = []
+    for r in raw["repairs"]:
+        w = regex.escape(r["wrong"])
+        pats = [regex.compile(c.replace("{w}", f"(?P<w>{w})")) for c in r["contexts"]]
+        repairs.append({"wrong": r["wrong"], "right": r["right"], "patterns": pats})
+    return {"threshold": int(raw["threshold"]), "signals": list(raw["signals"]), "repairs": repairs}
+
+
+@cache
+def rules(name: str) -> Any:
+    """Any other rules file, parsed (e.g. rules('cues.yaml'))."""
+    return _load(name)
+
+
+@cache
+def units() -> dict[str, Any]:
+    """Unit lexicon: alias → entry, plus collectives and weak short forms."""
+    raw = _load("units.yaml")
+    alias: dict[str, dict] = {}
+    short: dict[str, dict] = {}
+    entries: list[dict] = []
+    for group, collective in (("units", False), ("collectives", True)):
+        for e in raw.get(group) or []:
+            entry = {"key": e["key"], "name": e["name"], "type": e.get("type", "collective" if collective else "department"),
+                     "collective": collective, "aliases": list(e.get("aliases") or []), "short": list(e.get("short") or [])}
+            entries.append(entry)
+            for a in [e["name"], *entry["aliases"]]:
+                alias.setdefault(a, entry)
+            for a in entry["short"]:
+                short.setdefault(a, entry)
+    return {"alias": alias, "short": short, "entries": entries}
+
+
+@cache
+def indicators() -> dict[str, Any]:
+    """Indicator lexicon: alias → entry."""
+    raw = _load("indicators.yaml")
+    alias: dict[str, dict] = {}
+    entries = []
+    for e in raw.get("indicators") or []:
+        entry = {"key": e["key"], "name": e["name"], "group": e.get("group"), "unit": e.get("unit"),
+                 "aliases": list(e.get("aliases") or [])}
+        entries.append(entry)
+        for a in [e["name"], *entry["aliases"]]:
+            alias.setdefault(a, entry)
+    return {"alias": alias, "entries": entries}
+
+
+def unit_lookup(name: str) -> dict | None:
+    """Canonical entry for a unit as written (level prefix stripped), or None."""
+    lex = units()
+    if name in lex["alias"]:
+        return lex["alias"][name]
+    bare = LEVEL_PREFIX.sub("", name)
+    return lex["alias"].get(bare) or lex["short"].get(bare) or lex["short"].get(name)
+
+
+def indicator_lookup(name: str | None) -> dict | None:
+    if not name:
+        return None
+    lex = indicators()["alias"]
+    bare = regex.sub(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)", "", name)
+    for cand in (name, bare, regex.sub(r"(增速|增幅|增长率|总量|位次|排名)$", "", bare)):
+        if cand in lex:
+            return lex[cand]
+    return None
+
+
+@cache
+def jieba_userdict() -> Path:
+    """A jieba user dictionary generated from the lexicons (models/userdict.txt)."""
+    out = Path(__file__).resolve().parent.parent / "models" / "userdict.txt"
+    words: set[str] = set()
+    try:
+        words |= set(units()["alias"])
+    except FileNotFoundError:
+        pass
+    try:
+        words |= set(indicators()["alias"])
+    except FileNotFoundError:
+        pass
+    body = "".join(f"{w} 2000 n\n" for w in sorted(words) if len(w) >= 2 and " " not in w)
+    try:
+        if not out.exists() or out.read_text(encoding="utf-8") != body:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(body, encoding="utf-8")
+    except OSError:  # read-only install: use a temp file
+        import tempfile
+
+        out = Path(tempfile.gettempdir()) / "speechminer-userdict.txt"
+        out.write_text(body, encoding="utf-8")
+    return out

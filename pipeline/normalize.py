@@ -1,0 +1,577 @@
+"""Stage 1, normalize: bytes or text in, a clean Simplified `Document` out.
+
+Steps, each keeping an offset map back to the decoded source:
+decode → HTML body → pinyin glosses → Traditional→Simplified (OpenCC t2s) →
+width and punctuation → site furniture → page markers → rewriting-tool swaps.
+Placeholders (*, X, XX, ××, □ …) are kept and listed. Metadata is inferred
+(see `meta.py`) and may be overridden by a sidecar file.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from . import lexicon
+from .offsets import OffsetMap, Pieces, substitute
+
+MAX_BYTES = 200 * 1024 * 1024  # larger files are refused with a clear message
+
+
+class InputError(Exception):
+    """A file that cannot be read as a speech; the message names file and reason."""
+
+    def __init__(self, path: str | Path | None, reason: str):
+        self.path = str(path) if path else "<text>"
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass
+class Document:
+    doc_id: str  # file name without extension
+    text: str  # clean Simplified text
+    source: str  # decoded original text
+    offsets: OffsetMap
+    encoding: str
+    script: str  # simplified | traditional | mixed
+    path: str | None = None
+    sha256: str = ""
+    placeholders: list[tuple[int, int]] = field(default_factory=list)
+    repairs: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Character span of the decoded source that clean text[start:end] came from."""
+        return self.offsets.span_to_source(start, end)
+
+    def source_bytes_span(self, start: int, end: int) -> tuple[int, int]:
+        """Byte span in the original file (in its detected encoding)."""
+        s, e = self.source_span(start, end)
+        enc = "utf-8" if self.encoding in ("mixed", "utf-8-sig") else self.encoding
+        bom = 3 if self.encoding == "utf-8-sig" else (2 if self.encoding.startswith("utf-16") else 0)
+        enc = {"utf-16": "utf-16-le"}.get(enc, enc)
+        head = self.source[:s].encode(enc, "replace")
+        return bom + len(head), bom + len(head) + len(self.source[s:e].encode(enc, "replace"))
+
+    def is_masked(self, start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in self.placeholders)
+
+
+# ---------------------------------------------------------------- decoding
+
+_MAGIC = {
+    b"%PDF": "a PDF file: convert it to text first (e.g. pdftotext)",
+    b"PK\x03\x04": "a ZIP/DOCX/XLSX file: save it as plain text first",
+    b"\x89PNG": "a PNG image, not text",
+    b"\xff\xd8\xff": "a JPEG image, not text",
+    b"GIF8": "a GIF image, not text",
+    b"\xd0\xcf\x11\xe0": "an old Word/Excel (OLE) file: save it as plain text first",
+    b"\x7fELF": "an executable, not text",
+}
+# Frequent Han characters of the genre, in both scripts: a decoding that yields
+# many of them is the right one (GB18030 accepts almost any byte pairs).
+_COMMON = set(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而"
+    "方后多定行学法所民得经十三之进着等部度家力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开"
+    "合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反明看原又么利比或但质气第向道此变条只"
+    "没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资"
+    "边流路级少图山统接知较将组见计别手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北"
+    "造百规热领七海口东导器压志世金增争济阶思术极交受联认六共权收证改清己美再采转更单风切打教速花带安场身车例真"
+    "务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且"
+    "究观越织装影算低持音众书布复容须际商非验连断深难近千周委素技备半办青省列习响约支般史感劳便团往历市克何除消"
+    "构府称太准精值号率族维划选标写存候亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局"
+    "照参红细引听该铁价严龙飞這個為們來時對會說經動發頭與關當從實點樣現體麼過還產長開資無進黨際種頭區設導義國"
+)
+
+
+def _han_score(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 0.0
+    common = sum(1 for ch in sample if ch in _COMMON)
+    bad = sample.count("\ufffd") + sum(1 for ch in sample if "\ue000" <= ch <= "\uf8ff")
+    return (common - 5 * bad) / len(sample)
+
+
+def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
+    """Decode bytes of a speech; return (text, encoding used). Raises InputError."""
+    if not data.strip():
+        raise InputError(path, "empty file" if not data else "the file holds only white space")
+    if len(data) > MAX_BYTES:
+        raise InputError(path, f"file too large ({len(data) // 2**20} MiB > {MAX_BYTES // 2**20} MiB)")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(path, f"not a text file: {what}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as err:
+            raise InputError(path, f"broken UTF-16 text ({err.reason} at byte {err.start})") from None
+    if b"\x00" in data[:4096]:
+        # UTF-16 without BOM shows a NUL every other byte in ASCII parts
+        even, odd = data[0:4096:2].count(0), data[1:4096:2].count(0)
+        for enc, ok in (("utf-16-le", odd > even), ("utf-16-be", even > odd)):
+            if ok and max(even, odd) > 0.2 * min(len(data), 4096) / 2:
+                try:
+                    text = data.decode(enc)
+                    if _han_score(text) > 0.05:
+                        return text, enc
+                except UnicodeDecodeError:
+                    pass
+        raise InputError(path, "binary data (NUL bytes), not a text file")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_han_score(text), enc, text))
+    # mixed files: lines of UTF-8 and GBK glued together
+    lines, n_utf8 = [], 0
+    for raw in data.splitlines(keepends=True):
+        try:
+            lines.append(raw.decode("utf-8"))
+            n_utf8 += 1
+        except UnicodeDecodeError:
+            lines.append(raw.decode("gb18030", "replace"))
+    if 0 < n_utf8 < len(lines) and any(not ln.isascii() for ln in lines if ln):
+        mixed = "".join(lines)
+        candidates.append((_han_score(mixed) + 0.001, "mixed", mixed))
+    if not candidates:
+        raise InputError(path, "cannot decode as UTF-8, GB18030/GBK, Big5 or UTF-16")
+    score, enc, text = max(candidates)
+    if score < 0.05:
+        raise InputError(path, f"does not look like Chinese text (best guess {enc}, few common characters)")
+    return text, enc
+
+
+# ---------------------------------------------------------------- HTML
+
+
+class _BodyParser(HTMLParser):
+    """Collect text runs with their source offsets, skipping page chrome."""
+
+    SKIP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "select", "button", "iframe", "svg", "head", "title"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "table", "ul", "ol", "blockquote", "pre", "dd", "dt"}
+    BODY_HINT = regex.compile(r"(article|content|正文|main|detail|text|post|entry|news_?con|zoom)", regex.I)
+
+    def __init__(self, line_starts: list[int]):
+        super().__init__(convert_charrefs=False)
+        self.line_starts = line_starts
+        self.runs: list[tuple[str, int, int, int]] = []  # text, src start, src end, depth of body hint
+        self.skip = 0
+        self.stack: list[tuple[str, bool]] = []
+        self.hint = 0
+        self.title = ""
+        self._in_title = False
+
+    def _pos(self) -> int:
+        line, col = self.getpos()
+        return self.line_starts[line - 1] + col
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        if tag == "title":
+            self._in_title = True
+        marker = " ".join(v or "" for k, v in attrs if k in ("class", "id"))
+        hinted = bool(self.BODY_HINT.search(marker)) or tag == "article"
+        if tag not in ("br", "img", "meta", "link", "input", "hr"):
+            self.stack.append((tag, hinted))
+            self.hint += hinted
+        if tag in self.BLOCK:
+            p = self._pos()
+            self.runs.append(("\n", p, p, self.hint))
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        if tag == "title":
+            self._in_title = False
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                for _, h in self.stack[i:]:
+                    self.hint -= h
+                del self.stack[i:]
+                break
+        if tag in self.BLOCK:
+            p = self._pos()
+            self.runs.append(("\n", p, p, self.hint))
+
+    def _text(self, text: str, raw_len: int):
+        p = self._pos()
+        if self._in_title:
+            self.title += text
+        if self.skip:
+            return
+        self.runs.append((text, p, p + raw_len, self.hint))
+
+    def handle_data(self, data):
+        self._text(data, len(data))
+
+    def handle_entityref(self, name):
+        self._text(html.unescape(f"&{name};"), len(name) + 2)
+
+    def handle_charref(self, name):
+        self._text(html.unescape(f"&#{name};"), len(name) + 3)
+
+
+_HTML_SNIFF = regex.compile(r"<(!doctype\s+html|html|body|div|p|head|meta)[\s>]", regex.I)
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:4096]
+    return bool(_HTML_SNIFF.search(head)) and head.count("<") > 3
+
+
+def html_body(text: str) -> tuple[str, Pieces, str]:
+    """Text of the article body of an HTML page, its piece map, and <title>."""
+    line_starts = [0]
+    for m in regex.finditer(r"\n", text):
+        line_starts.append(m.end())
+    parser = _BodyParser(line_starts)
+    parser.feed(text)
+    parser.close()
+    runs = parser.runs
+    if any(h for t, *_, h in runs if t.strip()):
+        hinted = [r for r in runs if r[3]]
+        han = sum(len(regex.findall(r"\p{Han}", t)) for t, *_ in hinted)
+        total = sum(len(regex.findall(r"\p{Han}", t)) for t, *_ in runs)
+        if han >= 0.3 * total:
+            runs = hinted
+    out: list[str] = []
+    pieces = Pieces()
+    n = 0
+    for t, s, e, _ in runs:
+        if t == "\n":
+            if out and not out[-1].endswith("\n"):
+                out.append("\n")
+                pieces.add(n, n + 1, s, s)
+                n += 1
+            continue
+        t2 = regex.sub(r"[ \t\r\n\u3000\xa0]+", " ", t) if len(t) == e - s else t
+        if len(t2) != len(t):  # whitespace folded: keep one piece for the run
+            pieces.add(n, n + len(t2), s, e)
+        else:
+            pieces.add(n, n + len(t2), s, e)
+        out.append(t2)
+        n += len(t2)
+    return "".join(out), pieces, parser.title.strip()
+
+
+# ---------------------------------------------------------------- steps
+
+_PINYIN = regex.compile(r"(?<=\p{Han})[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňḿ]{1,7}[)）]")
+_FULLWIDTH = {**{chr(0xFF10 + i): str(i) for i in range(10)}, **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+              **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)}, "％": "%", "＊": "*", "．": ".", "＋": "+",
+              "－": "-", "／": "/", "\u3000": " ", "\xa0": " ", "～": "~", "\u2002": " ", "\u2003": " "}
+_WIDTH_TABLE = str.maketrans(_FULLWIDTH)
+# half-width punctuation inside Chinese text → full width (same length, offsets exact)
+_HALF_COMMA = regex.compile(r",(?!\d{3}(?!\d))|(?<!\d),")
+_HALF_COLON = regex.compile(r"(?<!\d):|:(?!\d)")
+_HALF_OTHER = {";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}
+_CJK_NEAR = regex.compile(r"[\p{Han}“”‘’、，。：；！？（）《》]")
+
+_PLACEHOLDER = regex.compile(
+    r"[*＊]+|(?<![A-Za-z])(?:[Xx]{1,3}|[×]{1,3})(?![A-Za-z])|□+|○○+|(?<![a-z])ooo?(?![a-z])|_{3,}|…{0,1}×+"
+)
+
+
+def _t2s(text: str) -> tuple[str, str]:
+    """Convert to Simplified; return (text, script of the input)."""
+    conv = _opencc().convert(text)
+    if len(conv) != len(text):  # phrase tables should keep length; be safe if not
+        conv = "".join(_opencc().convert(ch) for ch in text)
+    han = sum(1 for ch in text[:50000] if "\u4e00" <= ch <= "\u9fff") or 1
+    changed = sum(1 for a, b in zip(text[:50000], conv[:50000]) if a != b)
+    ratio = changed / han
+    script = "traditional" if ratio > 0.05 else ("mixed" if ratio > 0.004 else "simplified")
+    return conv, script
+
+
+_CC = None
+
+
+def _opencc():
+    global _CC
+    if _CC is None:
+        from opencc_pyo3 import OpenCC
+
+        _CC = OpenCC("t2s")
+    return _CC
+
+
+def _width(text: str) -> str:
+    text = text.translate(_WIDTH_TABLE)
+    text = _HALF_COMMA.sub("，", text)
+    text = _HALF_COLON.sub("：", text)
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        if ch in _HALF_OTHER:
+            window = text[max(0, i - 6) : i + 7]
+            if _CJK_NEAR.search(window):
+                chars[i] = _HALF_OTHER[ch]
+    return "".join(chars)
+
+
+def _furniture(text: str, removed: list[dict]) -> tuple[str, Pieces | None]:
+    rules = lexicon.furniture()
+    lines = text.split("\n")
+    starts, pos = [], 0
+    for ln in lines:
+        starts.append(pos)
+        pos += len(ln) + 1
+    drop = [False] * len(lines)
+    reasons: dict[int, str] = {}
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    tail_from = int(len(nonblank) * (1 - rules["tail_window"]))
+    for rank, i in enumerate(nonblank):
+        s = lines[i].strip()
+        if rank >= tail_from and any(p.match(s) for p in rules["tail_starts"]):
+            for j in range(i, len(lines)):
+                drop[j] = True
+                reasons.setdefault(j, "disclaimer")
+            break
+        if len(s) < 120 and any(p.match(s) for p in rules["drop_lines"]):
+            drop[i] = True
+            reasons[i] = "furniture"
+    # repeated title lines near the top: keep the first copy
+    seen: set[str] = set()
+    for i in nonblank[:12]:
+        s = lines[i].strip()
+        if s in seen and len(s) > 4:
+            drop[i] = True
+            reasons[i] = "repeated title"
+        seen.add(s)
+    if not any(drop):
+        return text, None
+    pieces = Pieces()
+    out: list[str] = []
+    n = 0
+    for i, ln in enumerate(lines):
+        piece = ln + ("\n" if i < len(lines) - 1 else "")
+        if drop[i]:
+            if ln.strip():
+                removed.append({"reason": reasons[i], "text": ln.strip()[:80]})
+            continue
+        pieces.add(n, n + len(piece), starts[i], starts[i] + len(piece))
+        out.append(piece)
+        n += len(piece)
+    return "".join(out), pieces
+
+
+_PAGE_MARK = regex.compile(r"(?m)^(\d{1,3})、")
+_TERMINAL = "。！？!?：:；;”」』）)…"
+
+
+def _page_markers(text: str, removed: list[dict]) -> tuple[str, Pieces | None]:
+    """Remove `N、` page markers of sites that cut a document into pages.
+
+    A run of line-initial `1、 2、 3、…` counts as page markers when the lines are
+    long and most lines before a marker end mid-sentence; a real list of items is
+    short lines after a complete sentence. The marker and the line break before it
+    are removed, so the cut sentence is whole again."""
+    marks = list(_PAGE_MARK.finditer(text))
+    if len(marks) < 2:
+        return text, None
+    run = []
+    for k, m in enumerate(marks):
+        if int(m.group(1)) == k + 1:
+            run.append(m)
+        else:
+            break
+    seq = run
+    if len(seq) < 2:
+        return text, None
+    cut = 0
+    lengths = []
+    for a, b in zip(seq, seq[1:] + [None]):
+        seg = text[a.end() : b.start() if b else len(text)]
+        lengths.append(len(seg))
+        before = text[: b.start()].rstrip("\n \t") if b else ""
+        if b and before and before[-1] not in _TERMINAL:
+            cut += 1
+    avg = sum(lengths) / len(lengths)
+    if not (cut >= max(1, (len(seq) - 1) // 2) and avg > 150):
+        return text, None
+    targets = {m.start() for m in seq}
+
+    pattern = regex.compile(r"(?m)(\n*)^(\d{1,3})、")
+
+    def repl2(m: regex.Match) -> str:
+        if m.start(2) not in targets:
+            return m.group(0)
+        removed.append({"reason": "page marker", "text": m.group(2) + "、"})
+        return ""
+
+    return substitute(text, pattern, repl2)
+
+
+def _swaps(text: str) -> tuple[str, list[dict], int]:
+    rules = lexicon.swaps()
+    score = sum(text.count(s) for s in rules["signals"])
+    if score < rules["threshold"]:
+        return text, [], score
+    repairs: list[dict] = []
+    chars = list(text)
+    for rule in rules["repairs"]:
+        wrong, right = rule["wrong"], rule["right"]
+        for pat in rule["patterns"]:
+            for m in pat.finditer(text):
+                s = m.start("w")
+                if text[s : s + len(wrong)] == wrong and "".join(chars[s : s + len(wrong)]) == wrong:
+                    chars[s : s + len(wrong)] = list(right)
+                    repairs.append({"at": s, "from": wrong, "to": right, "context": text[max(0, s - 4) : s + 6]})
+    repairs.sort(key=lambda r: r["at"])
+    return "".join(chars), repairs, score
+
+
+_WS_LINE = regex.compile(r"[ \t]+\n|\n{3,}|^\s+|\r")
+
+
+def _tidy(text: str) -> tuple[str, Pieces | None]:
+    def repl(m: regex.Match) -> str:
+        g = m.group(0)
+        if g == "\r" or m.start() == 0:
+            return ""
+        if g.startswith("\n"):
+            return "\n\n"
+        if g.endswith("\n") and m.start() > 0:
+            return "\n"
+        return ""
+
+    return substitute(text, _WS_LINE, repl)
+
+
+_INLINE_SALUTE = regex.compile(r"(?<=[^\n])(?=同志们[：:，])")
+
+
+def _salutation(text: str) -> tuple[str, Pieces | None]:
+    """Put a salutation glued to the title (page joins lose the line break) on its own line."""
+    m = _INLINE_SALUTE.search(text, 0, 400)
+    if not m or m.start() < 6 or not _TITLE_END.search(text[max(0, m.start() - 12) : m.start()]):
+        return text, None
+    return _insert(text, m.start())
+
+
+_TITLE_END = regex.compile(r"(讲话|报告|发言|致辞|讲稿|会议)$")
+
+
+def _insert(text: str, at: int) -> tuple[str, Pieces]:
+    pieces = Pieces()
+    pieces.add(0, at, 0, at)
+    pieces.add(at, at + 1, at, at)
+    pieces.add(at + 1, len(text) + 1, at, len(text))
+    return text[:at] + "\n" + text[at:], pieces
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", path: str | None = None,
+                   sha256: str = "", meta_override: dict | None = None) -> Document:
+    """Normalize already-decoded text."""
+    from . import meta as meta_mod
+
+    steps: list[Pieces] = []
+    removed: list[dict] = []
+    text = source
+    html_title = ""
+    if looks_like_html(text):
+        text, pieces, html_title = html_body(text)
+        steps.append(pieces)
+    text, pieces = substitute(text, _PINYIN, lambda m: "")
+    if pieces:
+        steps.append(pieces)
+        removed.append({"reason": "pinyin glosses", "count": len(_PINYIN.findall(source))})
+    text, script = _t2s(text)
+    text = _width(text)
+    for step in (_tidy, lambda t: _furniture(t, removed), lambda t: _page_markers(t, removed), _salutation, _tidy):
+        text, pieces = step(text)
+        if pieces:
+            steps.append(pieces)
+    text, repairs, swap_score = _swaps(text)
+    text = text.rstrip("\n ")
+    doc = Document(
+        doc_id=doc_id,
+        text=text,
+        source=source,
+        offsets=OffsetMap(steps),
+        encoding=encoding,
+        script=script,
+        path=path,
+        sha256=sha256 or hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        placeholders=[(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)],
+        repairs=repairs,
+        removed=removed,
+    )
+    if not regex.search(r"\p{Han}", text):
+        raise InputError(path, "no Chinese text found" + (" in the HTML page" if html_title else ""))
+    doc.meta = meta_mod.infer(doc, html_title=html_title)
+    doc.meta["swap_score"] = swap_score
+    if meta_override:
+        doc.meta.update({k: v for k, v in meta_override.items() if v is not None})
+        doc.meta.setdefault("overridden", sorted(meta_override))
+    if text and text[-1] not in "。！？!?”」』）)…":
+        doc.warnings.append("text ends mid-sentence: the speech may be truncated")
+        doc.meta["truncated"] = True
+    return doc
+
+
+def sidecar(path: Path) -> dict | None:
+    """Metadata from NAME.meta.json or NAME.meta.yaml beside the speech."""
+    for ext in (".meta.json", ".meta.yaml", ".meta.yml"):
+        side = path.with_name(path.stem + ext)
+        if side.exists():
+            raw = side.read_text(encoding="utf-8")
+            if ext == ".meta.json":
+                return json.loads(raw)
+            import yaml
+
+            return yaml.safe_load(raw) or {}
+    return None
+
+
+def normalize_file(path: str | Path, meta_override: dict | None = None) -> Document:
+    """Read, decode and normalize one file. Raises InputError with the reason."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise InputError(path, "is a folder, not a file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "file not found (moved or deleted?)") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file") from None
+    except OSError as err:
+        raise InputError(path, f"cannot read: {err.strerror or err}") from None
+    text, encoding = decode(data, path)
+    override = dict(sidecar(path) or {})
+    override.update(meta_override or {})
+    return normalize_text(text, doc_id=path.stem, encoding=encoding, path=str(path),
+                          sha256=hashlib.sha256(data).hexdigest(), meta_override=override or None)
+
+
+def normalize(source: str | Path, meta: dict | None = None) -> Document:
+    """Path or text in, Document out."""
+    if isinstance(source, Path) or (isinstance(source, str) and len(source) < 4096 and "\n" not in source
+                                     and Path(source).suffix and Path(source).exists()):
+        return normalize_file(source, meta)
+    return normalize_text(str(source), meta_override=meta)
