@@ -17,12 +17,14 @@ RULES = Path(os.environ.get("SPEECHMINER_RULES", Path(__file__).resolve().parent
 LEVEL_PREFIX = regex.compile(r"^(县级|区级|市级|县委|区委|县政府|区政府|县|区)(?=\p{Han}{2})")
 
 
-def _load(name: str) -> Any:
+def _load(name: str, missing_ok: bool = False) -> Any:
     path = RULES / name
     if not path.exists():
         # installed without the source tree: rules ship next to the package
         alt = Path(__file__).resolve().parent / "rules" / name
         path = alt if alt.exists() else path
+    if missing_ok and not path.exists():
+        return {}
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
@@ -57,7 +59,7 @@ def rules(name: str) -> Any:
 @cache
 def units() -> dict[str, Any]:
     """Unit lexicon: alias → entry, plus collectives and weak short forms."""
-    raw = _load("units.yaml")
+    raw = _load("units.yaml", missing_ok=True)
     alias: dict[str, dict] = {}
     short: dict[str, dict] = {}
     entries: list[dict] = []
@@ -76,7 +78,7 @@ def units() -> dict[str, Any]:
 @cache
 def indicators() -> dict[str, Any]:
     """Indicator lexicon: alias → entry."""
-    raw = _load("indicators.yaml")
+    raw = _load("indicators.yaml", missing_ok=True)
     alias: dict[str, dict] = {}
     entries = []
     for e in raw.get("indicators") or []:

@@ -1,7 +1,510 @@
-"""Stage 3a: indicator values, growth, deltas, shares, ranks and quantified targets."""
+"""Stage 3a: indicator values, growth, deltas, shares, ranks, and quantified targets.
+
+Each sentence is cut into clauses; in each clause we find *events*, spans that
+state a measure (增长*%, 排全市第3, 占年计划92.4%, 签约项目12个), attach each to
+the indicator noun phrase before it (or carried from the previous clause), the
+period named earlier in the sentence or paragraph, and a baseline. A clause
+with a target cue (确保, 力争, 目标, 以上/以内/左右 in a directive sentence) gives
+a Target instead of a Metric. Lists distribute: `A、B、C增速位列全市第一` is three
+ranks, `分别增长X%、Y%` two growths, `均位居全市前列` one rank per metric before it.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 
-def extract(doc, outline):
+import regex
+
+from . import lexicon
+from .numbers import MASK, NUMBER, parse
+from .records import Metric, Rank, Target
+
+# ------------------------------------------------------------ patterns
+
+
+def _alt(words) -> str:
+    return "|".join(regex.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _P:
+    units: regex.Pattern
+    unit_kind: dict
+    level: regex.Pattern
+    growth: regex.Pattern
+    delta: regex.Pattern
+    share: regex.Pattern
+    rank_place: regex.Pattern
+    rank_tier: regex.Pattern
+    zero: regex.Pattern
+    bare_mask: regex.Pattern
+    period: regex.Pattern
+    deadline: regex.Pattern
+    modality: list
+    growth_down: set
+    delta_down: set
+
+
+@cache
+def P() -> _P:
+    m = lexicon.rules("measures.yaml")
+    c = lexicon.rules("metric_cues.yaml")
+    kind = {u: k for k, us in m["units"].items() for u in us}
+    units = _alt(kind)
+    weak = set(m["weak_after_han_numeral"])
+    del weak  # applied in code via _weak_han
+    approx_b = _alt(m["approx_before"])
+    scopes = _alt(m["scopes"])
+    num = NUMBER
+    # open scope: 全市, 渝东北, 县域组, *个重点县, 32个区县中 — short, before 第/前/倒数
+    scope = rf"(?P<scope>(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|\p{{Han}}{{2,3}}(?=第))"
+    rverbs = _alt(c["rank_verbs"])
+    tiers = "|".join(c["tiers"])
+    growth_words = _alt(c["growth_up"] + c["growth_down"])
+    delta_words = _alt(c["delta_up"] + c["delta_down"])
+    pct = r"(?:%|‰|个百分点|百分点)"
+    return _P(
+        units=regex.compile(units),
+        unit_kind=kind,
+        level=regex.compile(
+            rf"(?P<pre>{approx_b})?(?P<num>{num})(?P<approx>余|多)?(?P<unit>{units})(?![\p{{Han}}]*?[年月日]底?前)"
+        ),
+        growth=regex.compile(
+            rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期)?(?P<verb>{growth_words})"
+            rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点)?(?:[)）])?"
+            rf"|(?P<verb2>负增长)(?![（(]?-?\d)|(?P<verb3>翻一番|翻两番|翻番)"
+        ),
+        delta=regex.compile(
+            rf"(?P<base>(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
+            rf"(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
+            rf"(?P<nums>{num}(?:[、和及]{num})*)(?P<unit>个百分点|百分点|个位次|位次|位|名|天|个)"
+        ),
+        share=regex.compile(
+            rf"(?:占(?P<base>\p{{Han}}{{0,12}}?)(?:的)?(?:比重|比例)?(?:为|达到?|的)?"
+            rf"|完成(?P<base2>年度?计划|年度任务|年计划|全年任务|全年计划|目标任务|年度目标|总体进度|计划|任务|进度)?的?)"
+            rf"(?P<nums>{num}(?:[、和]{num})*)(?P<unit>%|成)"
+            rf"|(?P<rate>完成率)(?:为|达到?)?(?P<num>{num})(?P<unit2>%)?"
+        ),
+        rank_place=regex.compile(
+            rf"(?P<verb>{rverbs})?(?:{scope})?(?P<bottom>倒数)?(?:第(?P<pos>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|梯队|产业|批|次|季度|届|个)"
+            rf"|(?P<fb>前|后)(?P<top>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|季度|个月|\d*月))"
+        ),
+        rank_tier=regex.compile(
+            rf"(?P<verb>{rverbs})?(?P<scope>(?:{scopes})|\p{{Han}}{{2,4}}?组)?(?P<tier>{tiers})"
+            rf"|(?P<bottom2>排名靠后|排位倒数|排名倒数|排名后列)"
+        ),
+        zero=regex.compile(r"(?P<what>无一(?P<u>人|例|户|起|家))|(?:零(?P<what2>死亡|感染|伤亡|事故|发生|确诊|返贫))"),
+        bare_mask=regex.compile(rf"(?P<pre>率|指数|完成|达到|为|增长)(?P<num>{MASK})(?![%\p{{Han}}]*?(?:{units}))"),
+        period=regex.compile("|".join(f"(?:{p})" for p in m["periods"])),
+        deadline=regex.compile("|".join(f"(?:{p})" for p in c["deadlines"])),
+        modality=[(mod, regex.compile(_alt(words))) for mod, words in c["modality"].items()],
+        growth_down=set(c["growth_down"]),
+        delta_down=set(c["delta_down"]),
+    )
+
+
+_CLAUSE_SPLIT = regex.compile(r"[，,：:；;]")
+_LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
+_LEAD_STRIP = regex.compile(
+    r"^(?:(?:其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
+    r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
+    r"前三季度|[一二三四]季度|截至目前|目前|当前|至今|是|为|有)[，、]?)+"
+)
+_TAIL_STRIP = regex.compile(
+    r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
+    r"首次出现|出现|由|从|在|的|了|中|上)+$"
+)
+_VERB_CUT = regex.compile(r"(完成|实现|开工|竣工|达到|落地|列入|纳入|签约|引进|建成|获得|荣获|入选|被|全面|全部|扎实|成功)")
+
+
+@dataclass
+class _Event:
+    kind: str  # level | growth | delta | share | rank
+    start: int  # absolute
+    end: int
+    value: object = None
+    unit: str | None = None
+    direction: str | None = None
+    rank: Rank | None = None
+    compare_to: str | None = None
+    prefix_end: int = 0  # where the indicator phrase before the event ends (absolute)
+    after_np: str | None = None  # indicator written after the number (195个重点项目)
+    distribute: bool = False  # 均/都/分别 … applies to every metric before it
+    bases: list | None = None  # for 分别低于A、B、C
+
+
+def _fold_period(p: str) -> str:
+    return p
+
+
+# ------------------------------------------------------------ events in a clause
+
+
+def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
+    p = P()
+    clause = text[cs:ce]
+    found: list[tuple[int, _Event]] = []  # (priority, event)
+
+    for m in p.growth.finditer(clause):
+        if m.group("verb3"):
+            ev = _Event("growth", cs + m.start(), cs + m.end(), 100, "%", "up")
+        elif m.group("verb2"):
+            ev = _Event("growth", cs + m.start(), cs + m.end(), None, None, "down")
+        else:
+            unit = m.group("unit")
+            verb = m.group("verb")
+            numtxt = m.group("num")
+            if unit in ("个百分点", "百分点"):
+                continue  # a delta
+            if not unit and not regex.fullmatch(MASK, numtxt):
+                continue  # 增长3 with no unit: not a rate we can trust
+            if not unit and regex.match(r"[一二三四五六七八九十两百千万]", numtxt):
+                continue
+            down = verb in p.growth_down or verb.endswith(("下降", "减少", "降低", "回落", "下滑", "下跌"))
+            val = parse(numtxt)
+            if isinstance(val, (int, float)) and val < 0:
+                down = True
+            ev = _Event("growth", cs + m.start(), cs + m.end(), val, unit, "down" if down else "up")
+            ev.compare_to = m.group("cmp")
+        found.append((2, ev))
+
+    for m in p.delta.finditer(clause):
+        verb = m.group("verb")
+        unit = m.group("unit")
+        base = m.group("base") or None
+        base2 = (m.group("base2") or "").strip() or None
+        if unit in ("天", "个") and not (base or base2 or verb in ("增加", "减少")):
+            continue
+        if unit == "个" and verb not in ("增加", "减少", "多", "少"):
+            continue
+        if unit in ("位", "名") and verb in ("高于", "低于", "差", "超过"):
+            continue
+        nums = regex.split(r"[、和及]", m.group("nums"))
+        down = verb in p.delta_down
+        comp = base or base2
+        if comp:
+            comp = comp.rstrip("相比")
+        bases = None
+        if base2 and "、" in base2 and (m.group("each") or len(nums) > 1):
+            bases = [b for b in base2.split("、") if b]
+        vals = [parse(n) for n in nums] if len(nums) > 1 else [parse(m.group("nums"))]
+        if bases and len(vals) == 1 and m.group("each") == "各":
+            vals = vals * len(bases)
+        start = cs + m.start()
+        if base and base.startswith(("较", "比", "与")) and m.start("base") >= 0:
+            start = cs + m.start()
+        for k, v in enumerate(vals):
+            ev = _Event("delta", start, cs + m.end(), v, unit, "down" if down else "up")
+            ev.compare_to = bases[k] if bases and k < len(bases) else comp
+            found.append((1, ev))
+
+    for m in p.share.finditer(clause):
+        if m.group("rate"):
+            ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
+            found.append((1, ev))
+            continue
+        nums = regex.split(r"[、和]", m.group("nums"))
+        for n in nums:
+            ev = _Event("share", cs + m.start(), cs + m.end(), parse(n), m.group("unit"))
+            ev.compare_to = (m.group("base") or m.group("base2") or None)
+            found.append((1, ev))
+
+    for m in p.rank_place.finditer(clause):
+        verb, scope = m.group("verb"), m.group("scope")
+        bottom = bool(m.group("bottom")) or m.group("fb") == "后"
+        if not (verb or scope or m.group("bottom")):
+            continue
+        if m.group("fb") and not scope and verb not in ("排名", "排", "位居", "位列", "居", "跻身", "进入", "排在"):
+            continue
+        if scope and not verb and regex.fullmatch(r"\p{Han}{2,3}", scope) and scope not in P().unit_kind and not scope.startswith(("全", "县域")) \
+                and not regex.search(r"(组|县|区|市|省|片区)$", scope):
+            # an open two-three character scope must at least be preceded by a rank verb
+            continue
+        if verb in ("是", "为", "在", "获", "获得", "保持", "列") and not scope and not m.group("bottom"):
+            continue
+        pos_txt = m.group("pos") or m.group("top")
+        pos = parse(pos_txt) if pos_txt else None
+        if isinstance(pos, float) and pos.is_integer():
+            pos = int(pos)
+        rk = Rank(scope=scope, position=pos, from_bottom=bottom, tier=None)
+        ev = _Event("rank", cs + m.start(), cs + m.end(), pos, None, None, rk)
+        if verb in ("滑到", "跌到", "跌至", "降至"):
+            ev.direction = "down"
+        found.append((0, ev))
+
+    for m in p.rank_tier.finditer(clause):
+        if m.group("bottom2"):
+            rk = Rank(scope=None, position=None, from_bottom=True, tier=None)
+            found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
+            continue
+        verb, scope, tier = m.group("verb"), m.group("scope"), m.group("tier")
+        tier_clean = tier.strip("“”")
+        if tier_clean.endswith("等次"):
+            tier_clean = tier_clean[:-2].strip("“”")
+        if not (verb or scope) and not tier.endswith("等次") and not regex.match(r"[A-E]档", tier):
+            # a bare 前列/靠前 needs a scope or a rank verb; 评价较差 is handled below
+            continue
+        if regex.match(r"[A-E]档", tier) and not (verb or scope):
+            pre = clause[max(0, m.start() - 2) : m.start()]
+            if not regex.search(r"(在|排|为|是|列|居|获)$", pre):
+                continue
+        rk = Rank(scope=scope, position=None, from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
+        found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
+    # 评价较差 / 评价“较好”
+    for m in regex.finditer(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?", clause):
+        rk = Rank(scope=None, position=None, from_bottom=False, tier=m.group(1))
+        found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
+
+    for m in p.zero.finditer(clause):
+        unit = m.group("u")
+        found.append((3, _Event("level", cs + m.start(), cs + m.end(), 0, unit)))
+
+    for m in p.level.finditer(clause):
+        numtxt, unit = m.group("num"), m.group("unit")
+        s = cs + m.start("num")
+        if _skip_level(text, s, cs + m.end(), numtxt, unit, clause, m.start("num")):
+            continue
+        val = parse(numtxt)
+        if val is None:
+            continue
+        ev = _Event("level", cs + m.start(), cs + m.end(), val, unit)
+        found.append((4, ev))
+
+    for m in p.bare_mask.finditer(clause):
+        found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
+
+    # keep non-overlapping events, best priority first, then earliest
+    found.sort(key=lambda pe: (pe[0], pe[1].start))
+    kept: list[_Event] = []
+    for _, ev in found:
+        if any(ev.start < k.end and k.start < ev.end and not (ev.kind == k.kind == "delta" and ev.start == k.start) for k in kept):
+            continue
+        kept.append(ev)
+    kept.sort(key=lambda e: e.start)
+    return kept
+
+
+_HAN_NUM = regex.compile(r"^[零〇一二两三四五六七八九十百千万亿]+$")
+_NAME_AFTER = regex.compile(r"^(?:大|项|个|张|条|批|县|城|区|型|化|点|线|园|基地|工程|行动|体系|机制|清单|报表|提升|重点|战略|比|赛|比五赛|连冠|连优)")
+
+
+def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, rel: int) -> bool:
+    """Numbers that are names, dates or ordinals rather than quantities."""
+    before = text[max(0, s - 2) : s]
+    after = text[e : e + 3]
+    if before.endswith(("第", "前", "后")) and not regex.fullmatch(MASK, numtxt):
+        return True  # 第三, 前十 (ranks are found elsewhere)
+    if before.endswith(("第", "倒数")):
+        return True
+    if unit in ("年",) or after.startswith(("年", "月", "日", "季度", "周年")):
+        return True
+    if _HAN_NUM.match(numtxt):
+        # Chinese numerals: keep only when clearly a count (有两张, 仅三家, 百分之八十)
+        if numtxt in ("一", "两", "二", "三", "四", "五", "六", "七", "八", "九", "十") and not before.endswith(
+            ("有", "仅", "只", "共", "达", "了", "近", "超")):
+            return True
+        if _NAME_AFTER.match(after) or text[e : e + 1] in "大项":
+            return True
+        q_open = clause.rfind("“", 0, rel)
+        if q_open >= 0 and clause.find("”", q_open) > rel:
+            return True  # inside a quoted name: “八张报表”
+    if unit == "个" and after.startswith(("百分点", "月", "工作日")):
+        return True
+    if unit == "次" and text[max(0, s - 1) : s] in "届":
+        return True
+    return False
+
+
+# ------------------------------------------------------------ indicators
+
+
+def _clean_np(np: str) -> str:
+    np = regex.sub(r"^[，、。；：\s“”]+|[，、。；：\s]+$", "", np)
+    prev = None
+    while prev != np:
+        prev = np
+        np = _LEAD_STRIP.sub("", np)
+        np = P().period.sub("", np, count=1) if P().period.match(np) else np
+        np = _TAIL_STRIP.sub("", np)
+        np = np.strip("，、：；（(“”")
+    return np
+
+
+def _np_after(text: str, e: int, ce: int) -> str:
+    seg = text[e:ce]
+    m = _VERB_CUT.search(seg)
+    seg = seg[: m.start()] if m else seg
+    seg = regex.sub(r"[，。；、].*$", "", seg)
+    return seg.strip("的“”")[:20]
+
+
+def _split_list(np: str) -> list[str]:
+    """GDP、地方财政收入、地方税收、规模工业增加值增速 → the items (增速 goes to each)."""
+    np = regex.sub(r"等\s*[\d*X一二三四五六七八九十]+\s*(项|个)?(主要|核心|关键|经济)?(指标|方面)?$", "", np)
+    np = regex.sub(r"等(主要|核心|关键)?(指标|方面)?$", "", np)
+    parts = [x for x in regex.split(r"、", np) if x]
+    if len(parts) < 2:
+        return [np]
+    last = parts[-1]
+    suffix = ""
+    m = regex.search(r"(增速|增幅|增长|总量)$", last)
+    if m:
+        suffix = m.group(1)
+        parts[-1] = last[: m.start()]
+    return [x + suffix for x in parts if x]
+
+
+# ------------------------------------------------------------ sentences
+
+
+def _modality(sentence: str, upto: int) -> str | None:
+    best, pos = None, -1
+    for mod, pat in P().modality:
+        for m in pat.finditer(sentence, 0, upto):
+            if m.start() > pos:
+                best, pos = mod, m.start()
+    return best
+
+
+def _comparator(text: str, s: int, e: int) -> str:
+    before, after = text[max(0, s - 8) : s], text[e : e + 4]
+    c = lexicon.rules("metric_cues.yaml")
+    if any(after.startswith(w) for w in c["approx_after"]):
+        return "~"
+    if any(after.startswith(w) for w in c["ge_after"]):
+        return ">="
+    if any(after.startswith(w) for w in c["le_after"]):
+        return "<="
+    if any(w in before[-5:] for w in c["ge_before"] if w != "保持在"):
+        return ">="
+    if any(w in before for w in c["le_before"]):
+        return "<="
+    return "="
+
+
+_DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点)")
+_PAST = regex.compile(r"(已经|已|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
+_TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|左右|控制在|保持在|稳定在)")
+
+
+def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool) -> tuple[bool, str | None]:
+    """Is the event at sentence offset `rel` a target, and with what modality."""
+    if ev.kind == "rank" or ev.value is None:
+        return False, None
+    mod = _modality(sent_text, rel)
+    head = sent_text[:rel]
+    if mod in ("must", "strive"):
+        return True, mod
+    if mod == "set" and not _PAST.search(head[-12:]):
+        return True, "set"
+    if role == "achievements" or _PAST.search(head):
+        return False, None
+    if has_cmp and _DIRECTIVE_SENT.search(sent_text):
+        return True, "set"
+    if role == "tasks" and regex.search(r"(要|将)", head) and ev.kind in ("level",):
+        return True, "set"
+    return False, None
+
+
+def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     """(metrics, targets) of one document."""
-    return [], []
+    text = doc.text
+    p = P()
+    metrics: list[Metric] = []
+    targets: list[Target] = []
+    para_period: tuple[int, str | None] = (-1, None)
+    for sent in outline.sentences:
+        if not any(ch.isdigit() or ch in "*＊X×x□○第零无倍番一二三四五六七八九十两" for ch in sent.text):
+            continue
+        if para_period[0] != sent.paragraph:
+            para_period = (sent.paragraph, None)
+        role = outline.section_of(sent.start)[1] if outline.nodes else "other"
+        period = para_period[1]
+        sent_records: list[Metric] = []
+        last_np: str | None = None
+        deadline: str | None = None
+        clause_start = sent.start
+        spans = []
+        for m in _CLAUSE_SPLIT.finditer(sent.text):
+            spans.append((clause_start, sent.start + m.start()))
+            clause_start = sent.start + m.end()
+        spans.append((clause_start, sent.end))
+        for cs, ce in spans:
+            if ce <= cs:
+                continue
+            clause = text[cs:ce]
+            for pm in p.period.finditer(clause):
+                # a period is the clause's own when it stands before its first number
+                period = pm.group(0)
+            dm = None
+            for dm in p.deadline.finditer(clause):
+                pass
+            if dm:
+                deadline = dm.group(0)
+            events = _events(text, cs, ce, doc.is_masked)
+            cursor = cs
+            for ev in events:
+                np = _clean_np(text[cursor : ev.start])
+                if ev.kind == "level" and not np:
+                    after = _np_after(text, ev.end, ce)
+                    if after:
+                        np = _clean_np(after)
+                indicator = np or last_np
+                items = _split_list(indicator) if indicator and "、" in indicator and ev.kind in ("rank", "growth") else [indicator]
+                cursor = ev.end
+                rel = ev.start - sent.start
+                has_cmp = bool(_TARGET_COMPARATOR.search(text[max(sent.start, ev.start - 4) : ev.end + 3]))
+                is_t, mod = _is_target(sent.text, rel, ev, role, has_cmp)
+                evidence_start = cs
+                if ev.distribute:
+                    pass
+                for ind in items:
+                    key = lexicon.indicator_lookup(ind)
+                    if is_t:
+                        targets.append(Target(
+                            doc=doc.doc_id, evidence=text[evidence_start:ce], start=evidence_start, end=ce,
+                            indicator=ind, indicator_key=key["key"] if key else None,
+                            comparator=_comparator(text, ev.start, ev.end), value=ev.value, unit=ev.unit,
+                            deadline=_deadline_for(text, sent.start, ev.start, deadline), modality=mod or "set",
+                        ))
+                        continue
+                    rec = Metric(
+                        doc=doc.doc_id, evidence=text[evidence_start:ce], start=evidence_start, end=ce,
+                        indicator=ind, indicator_key=key["key"] if key else None, period=period,
+                        measure=ev.kind, value=ev.value, unit=ev.unit, direction=ev.direction,
+                        rank=ev.rank, compare_to=ev.compare_to,
+                    )
+                    metrics.append(rec)
+                    sent_records.append(rec)
+                if np:
+                    last_np = np if "、" not in np else last_np or np
+            # 均位居全市前列: one rank for every earlier metric of the sentence
+            if regex.search(r"^(均|都|全部|分别|皆)", clause) and events and events[0].kind == "rank":
+                ev = events[0]
+                earlier = [r for r in sent_records if r.measure != "rank" and r.start < cs]
+                seen = set()
+                for r in earlier:
+                    if r.indicator in seen:
+                        continue
+                    seen.add(r.indicator)
+                    metrics.append(Metric(
+                        doc=doc.doc_id, evidence=text[r.start:ce], start=r.start, end=ce, indicator=r.indicator,
+                        indicator_key=r.indicator_key, period=period, measure="rank", value=ev.value,
+                        rank=ev.rank, compare_to=None,
+                    ))
+                # the rank found on the clause itself has no indicator of its own
+                if earlier and metrics:
+                    for k in range(len(metrics) - len(seen) - 1, -1, -1):
+                        if metrics[k].start == cs and metrics[k].measure == "rank":
+                            del metrics[k]
+                            break
+        if period and sent.paragraph == para_period[0]:
+            para_period = (sent.paragraph, period)
+    return metrics, targets
+
+
+def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None) -> str | None:
+    m = None
+    for m in P().deadline.finditer(text, sent_start, ev_start):
+        pass
+    return m.group(0) if m else carried

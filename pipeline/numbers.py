@@ -1,0 +1,87 @@
+"""Numbers as written in speeches: Arabic, Chinese numerals, placeholders.
+
+Only text already matched as a quantity is converted: a naive converter would
+turn 统一 or 一把手 into numbers. `parse` returns a float/int, "masked", or None.
+"""
+from __future__ import annotations
+
+import regex
+
+MASKED = "masked"
+
+# A placeholder for a hidden number: *, **, X, XX, xx, ×, ××, □, ○○
+MASK = r"(?:[*＊]+|(?<![A-Za-z])[Xx]{1,3}(?![A-Za-z])|×{1,3}|□+|○{1,3})"
+ARABIC = r"(?:[-+]?\d+(?:,\d{3})*(?:\.\d+)?)"
+HAN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
+HAN = rf"(?:[{HAN_DIGITS}]+(?:点[零〇一二三四五六七八九]+)?)"
+# A number with an optional range: 3-5, 3至5, 3～5
+NUMBER = rf"(?:{ARABIC}(?:\s?[-—–~～至到]\s?{ARABIC})?|{MASK}|百分之{HAN}|{HAN})"
+
+_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10_000, "亿": 100_000_000}
+_MASK_RE = regex.compile(MASK)
+_RANGE = regex.compile(rf"^({ARABIC})\s?[-—–~～至到]\s?({ARABIC})$")
+
+
+def han_to_number(text: str) -> float | None:
+    """一百二十 → 120, 十二 → 12, 两 → 2, 三点五 → 3.5; None when not a numeral."""
+    if not text:
+        return None
+    if "点" in text:
+        whole, _, frac = text.partition("点")
+        w = han_to_number(whole) if whole else 0
+        if w is None or not all(c in _DIGIT for c in frac):
+            return None
+        return float(f"{int(w)}.{''.join(str(_DIGIT[c]) for c in frac)}")
+    if all(c in _DIGIT for c in text) and len(text) > 1:  # 二〇二三 digit by digit
+        return int("".join(str(_DIGIT[c]) for c in text))
+    total = section = digit = 0
+    seen = False
+    for ch in text:
+        if ch in _DIGIT:
+            digit = _DIGIT[ch]
+            seen = True
+        elif ch in _SMALL:
+            section += (digit or 1) * _SMALL[ch]
+            digit = 0
+            seen = True
+        elif ch in _BIG:
+            total = (total + section + digit) * _BIG[ch]
+            section = digit = 0
+            seen = True
+        else:
+            return None
+    return (total + section + digit) if seen else None
+
+
+def parse(text: str) -> float | int | str | None:
+    """The value of a matched number span: 139.2, 1,234 → 1234, X → 'masked', 三 → 3."""
+    t = text.strip()
+    if not t:
+        return None
+    if _MASK_RE.fullmatch(t):
+        return MASKED
+    if t.startswith("百分之"):
+        return han_to_number(t[3:])
+    m = _RANGE.match(t)
+    if m:
+        t = m.group(1)
+    t = t.replace(",", "")
+    try:
+        v = float(t)
+        return int(v) if v.is_integer() and "." not in t else v
+    except ValueError:
+        return han_to_number(t)
+
+
+def parse_range(text: str) -> tuple[float, float] | None:
+    """(low, high) of a written range such as 3-5 or 6至7, else None."""
+    m = _RANGE.match(text.strip())
+    if not m:
+        return None
+    return float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
+
+
+def is_masked(text: str) -> bool:
+    return bool(_MASK_RE.search(text))
