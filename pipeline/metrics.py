@@ -43,6 +43,9 @@ class _P:
     modality: list
     growth_down: set
     delta_down: set
+    scopes: frozenset
+    delta2: regex.Pattern
+    directive: regex.Pattern
 
 
 @cache
@@ -71,7 +74,7 @@ def P() -> _P:
         ),
         growth=regex.compile(
             rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期)?(?P<verb>{growth_words})"
-            rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点)?(?:[)）])?"
+            rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点)?(?:[)）])?(?P<more>(?:[、和及]{num}(?:%|‰)?)+)?"
             rf"|(?P<verb2>负增长)(?![（(]?-?\d)|(?P<verb3>翻一番|翻两番|翻番)"
         ),
         delta=regex.compile(
@@ -100,6 +103,12 @@ def P() -> _P:
         modality=[(mod, regex.compile(_alt(words))) for mod, words in c["modality"].items()],
         growth_down=set(c["growth_down"]),
         delta_down=set(c["delta_down"]),
+        scopes=frozenset(m["scopes"]),
+        # 比第*的巫溪低*个百分点, 较去年同期多3天: the baseline first, then a short verb
+        delta2=regex.compile(
+            rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
+        ),
+        directive=regex.compile(rf"^(?:要|还要|并|同时|继续|全力|着力|重点|积极|大力|扎实)?(?:{_alt(c['directive_verbs'])})"),
     )
 
 
@@ -129,8 +138,7 @@ class _Event:
     compare_to: str | None = None
     prefix_end: int = 0  # where the indicator phrase before the event ends (absolute)
     after_np: str | None = None  # indicator written after the number (195个重点项目)
-    distribute: bool = False  # 均/都/分别 … applies to every metric before it
-    bases: list | None = None  # for 分别低于A、B、C
+    multi: bool = False  # one of several values written together (分别增长X%、Y%)
 
 
 def _fold_period(p: str) -> str:
@@ -161,18 +169,24 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             if not unit and regex.match(r"[一二三四五六七八九十两百千万]", numtxt):
                 continue
             down = verb in p.growth_down or verb.endswith(("下降", "减少", "降低", "回落", "下滑", "下跌"))
-            val = parse(numtxt)
-            if isinstance(val, (int, float)) and val < 0:
-                down = True
-            ev = _Event("growth", cs + m.start(), cs + m.end(), val, unit, "down" if down else "up")
-            ev.compare_to = m.group("cmp")
+            nums = [numtxt] + [x for x in regex.split(r"[、和及%‰]+", m.group("more") or "") if x]
+            for n in nums:
+                val = parse(n)
+                neg = isinstance(val, (int, float)) and val < 0
+                ev = _Event("growth", cs + m.start(), cs + m.end(), val, unit, "down" if down or neg else "up")
+                ev.compare_to = m.group("cmp")
+                ev.multi = len(nums) > 1
+                found.append((2, ev))
+            continue
         found.append((2, ev))
 
     for m in p.delta.finditer(clause):
         verb = m.group("verb")
         unit = m.group("unit")
         base = m.group("base") or None
-        base2 = (m.group("base2") or "").strip() or None
+        raw2 = (m.group("base2") or "").strip()
+        each = m.group("each") or (raw2[-1:] if raw2.endswith(("各", "分别")) else None)
+        base2 = regex.sub(r"(各|分别|均)$", "", raw2) or None
         if unit in ("天", "个") and not (base or base2 or verb in ("增加", "减少")):
             continue
         if unit == "个" and verb not in ("增加", "减少", "多", "少"):
@@ -185,10 +199,10 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         if comp:
             comp = comp.rstrip("相比")
         bases = None
-        if base2 and "、" in base2 and (m.group("each") or len(nums) > 1):
+        if base2 and "、" in base2 and (each or len(nums) > 1):
             bases = [b for b in base2.split("、") if b]
         vals = [parse(n) for n in nums] if len(nums) > 1 else [parse(m.group("nums"))]
-        if bases and len(vals) == 1 and m.group("each") == "各":
+        if bases and len(vals) == 1 and each == "各":
             vals = vals * len(bases)
         start = cs + m.start()
         if base and base.startswith(("较", "比", "与")) and m.start("base") >= 0:
@@ -196,7 +210,15 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         for k, v in enumerate(vals):
             ev = _Event("delta", start, cs + m.end(), v, unit, "down" if down else "up")
             ev.compare_to = bases[k] if bases and k < len(bases) else comp
+            ev.multi = len(vals) > 1
             found.append((1, ev))
+
+    for m in p.delta2.finditer(clause):
+        verb = m.group("verb")
+        ev = _Event("delta", cs + m.start(), cs + m.end(), parse(m.group("nums")), m.group("unit"),
+                    "down" if verb in ("低", "慢", "少", "降低") else "up")
+        ev.compare_to = regex.sub(r"^(比|较)", "", m.group("base")) or None
+        found.append((1, ev))
 
     for m in p.share.finditer(clause):
         if m.group("rate"):
@@ -207,6 +229,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         for n in nums:
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(n), m.group("unit"))
             ev.compare_to = (m.group("base") or m.group("base2") or None)
+            ev.multi = len(nums) > 1
             found.append((1, ev))
 
     for m in p.rank_place.finditer(clause):
@@ -216,10 +239,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             continue
         if m.group("fb") and not scope and verb not in ("排名", "排", "位居", "位列", "居", "跻身", "进入", "排在"):
             continue
-        if scope and not verb and regex.fullmatch(r"\p{Han}{2,3}", scope) and scope not in P().unit_kind and not scope.startswith(("全", "县域")) \
-                and not regex.search(r"(组|县|区|市|省|片区)$", scope):
-            # an open two-three character scope must at least be preceded by a rank verb
-            continue
+        if scope and not verb and scope not in p.scopes and not regex.search(r"(组|片区|县|区县|个\p{Han}{1,3})$", scope):
+            continue  # an open scope (two or three characters before 第) needs a rank verb
         if verb in ("是", "为", "在", "获", "获得", "保持", "列") and not scope and not m.group("bottom"):
             continue
         pos_txt = m.group("pos") or m.group("top")
@@ -241,6 +262,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         tier_clean = tier.strip("“”")
         if tier_clean.endswith("等次"):
             tier_clean = tier_clean[:-2].strip("“”")
+        if clause[m.end() : m.end() + 1] == "的" or (tier_clean in ("前列", "靠前", "前茅") and not scope and verb in (None, "在", "是", "为")):
+            continue  # 排名靠前的单位 is a group of units; 走在前列 a boast
         if not (verb or scope) and not tier.endswith("等次") and not regex.match(r"[A-E]档", tier):
             # a bare 前列/靠前 needs a scope or a rank verb; 评价较差 is handled below
             continue
@@ -273,11 +296,22 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     for m in p.bare_mask.finditer(clause):
         found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
 
+    # 从全市前*滑到全市倒数第*: the place it fell to is the rank
+    moves = [e for _, e in found if e.kind == "rank" and e.direction == "down"]
+    if moves:
+        found = [(pr, e) for pr, e in found if not (e.kind == "rank" and e.direction is None
+                 and any(0 <= mv.start - e.end <= 1 for mv in moves))]
+    # 等6项指标全市第一 / 14项主要经济指标保持第一方阵: the count names the list of a rank
+    ranks = [e for _, e in found if e.kind == "rank"]
+    if ranks:
+        found = [(pr, e) for pr, e in found if not (
+            e.kind == "level" and e.unit in ("项", "个") and any(r.start >= e.end for r in ranks)
+            and regex.match(r"\p{Han}{0,6}指标", text[e.end : e.end + 8]))]
     # keep non-overlapping events, best priority first, then earliest
     found.sort(key=lambda pe: (pe[0], pe[1].start))
     kept: list[_Event] = []
     for _, ev in found:
-        if any(ev.start < k.end and k.start < ev.end and not (ev.kind == k.kind == "delta" and ev.start == k.start) for k in kept):
+        if any(ev.start < k.end and k.start < ev.end and not (ev.kind == k.kind and ev.multi and k.multi and ev.start == k.start) for k in kept):
             continue
         kept.append(ev)
     kept.sort(key=lambda e: e.start)
@@ -298,6 +332,10 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
         return True
     if unit in ("年",) or after.startswith(("年", "月", "日", "季度", "周年")):
         return True
+    if _HAN_NUM.match(numtxt) and not regex.search(r"[零〇一二两三四五六七八九十]", numtxt):
+        return True  # 万亩茶园, 千方百计, 亿元级: a magnitude word, not a number
+    if regex.fullmatch(r"[一二三四五六七八九]{2}", numtxt):
+        return True  # 唯一一个, 一一对应
     if _HAN_NUM.match(numtxt):
         # Chinese numerals: keep only when clearly a count (有两张, 仅三家, 百分之八十)
         if numtxt in ("一", "两", "二", "三", "四", "五", "六", "七", "八", "九", "十") and not before.endswith(
@@ -338,11 +376,11 @@ def _np_after(text: str, e: int, ce: int) -> str:
     return seg.strip("的“”")[:20]
 
 
-def _split_list(np: str) -> list[str]:
+def _split_list(np: str, sep: str = r"、") -> list[str]:
     """GDP、地方财政收入、地方税收、规模工业增加值增速 → the items (增速 goes to each)."""
     np = regex.sub(r"等\s*[\d*X一二三四五六七八九十]+\s*(项|个)?(主要|核心|关键|经济)?(指标|方面)?$", "", np)
     np = regex.sub(r"等(主要|核心|关键)?(指标|方面)?$", "", np)
-    parts = [x for x in regex.split(r"、", np) if x]
+    parts = [x for x in regex.split(sep, np) if x]
     if len(parts) < 2:
         return [np]
     last = parts[-1]
@@ -358,9 +396,11 @@ def _split_list(np: str) -> list[str]:
 
 
 def _modality(sentence: str, upto: int) -> str | None:
+    """The last modality cue before `upto`; a `set` cue only counts when near."""
     best, pos = None, -1
     for mod, pat in P().modality:
-        for m in pat.finditer(sentence, 0, upto):
+        lo = max(0, upto - 16) if mod == "set" else 0
+        for m in pat.finditer(sentence, lo, upto):
             if m.start() > pos:
                 best, pos = mod, m.start()
     return best
@@ -375,7 +415,7 @@ def _comparator(text: str, s: int, e: int) -> str:
         return ">="
     if any(after.startswith(w) for w in c["le_after"]):
         return "<="
-    if any(w in before[-5:] for w in c["ge_before"] if w != "保持在"):
+    if any(w in before for w in c["ge_before"] if w != "保持在"):
         return ">="
     if any(w in before for w in c["le_before"]):
         return "<="
@@ -387,7 +427,7 @@ _PAST = regex.compile(r"(已经|已|先后|累计|截至|共完成|完成了|实
 _TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|左右|控制在|保持在|稳定在)")
 
 
-def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool) -> tuple[bool, str | None]:
+def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, directive: bool = False) -> tuple[bool, str | None]:
     """Is the event at sentence offset `rel` a target, and with what modality."""
     if ev.kind == "rank" or ev.value is None:
         return False, None
@@ -403,6 +443,8 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool) -
         return True, "set"
     if role == "tasks" and regex.search(r"(要|将)", head) and ev.kind in ("level",):
         return True, "set"
+    if ev.kind == "level" and directive and not _PAST.search(head):
+        return True, "set"
     return False, None
 
 
@@ -413,6 +455,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     metrics: list[Metric] = []
     targets: list[Target] = []
     para_period: tuple[int, str | None] = (-1, None)
+    para_np: str | None = None
     for sent in outline.sentences:
         if not any(ch.isdigit() or ch in "*＊X×x□○第零无倍番一二三四五六七八九十两" for ch in sent.text):
             continue
@@ -421,7 +464,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         role = outline.section_of(sent.start)[1] if outline.nodes else "other"
         period = para_period[1]
         sent_records: list[Metric] = []
-        last_np: str | None = None
+        last_np: str | None = para_np if sent.paragraph == para_period[0] else None
         deadline: str | None = None
         clause_start = sent.start
         spans = []
@@ -434,7 +477,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 continue
             clause = text[cs:ce]
             for pm in p.period.finditer(clause):
-                # a period is the clause's own when it stands before its first number
+                if clause[max(0, pm.start() - 1) : pm.start()] in ("较", "比", "与", "同", "和", "于") or clause[pm.end() : pm.end() + 2] in ("同期", "相比", "确定", "安排"):
+                    continue  # 较一季度, 与年初确定的目标: a baseline, not the period
                 period = pm.group(0)
             dm = None
             for dm in p.deadline.finditer(clause):
@@ -443,64 +487,72 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 deadline = dm.group(0)
             events = _events(text, cs, ce, doc.is_masked)
             cursor = cs
-            for ev in events:
+            groups: list[list[_Event]] = []
+            for ev in events:  # values written together (分别增长X%、Y%) form one group
+                if groups and ev.multi and groups[-1][0].multi and groups[-1][0].start == ev.start:
+                    groups[-1].append(ev)
+                else:
+                    groups.append([ev])
+            for group in groups:
+                ev = group[0]
                 np = _clean_np(text[cursor : ev.start])
-                if ev.kind == "level" and not np:
-                    after = _np_after(text, ev.end, ce)
-                    if after:
-                        np = _clean_np(after)
-                indicator = np or last_np
-                items = _split_list(indicator) if indicator and "、" in indicator and ev.kind in ("rank", "growth") else [indicator]
+                if ev.kind == "level" and (not np or p.directive.fullmatch(np)):
+                    np = _clean_np(_np_after(text, ev.end, ce))
+                elif np and p.directive.match(np):
+                    np = _clean_np(np[p.directive.match(np).end() :]) or np
                 cursor = ev.end
+                lead = regex.match(r"^\s*(?:其中)?(均|都|全部|分别|皆|各)", clause)
+                earlier = _distinct([r for r in sent_records if r.start < cs and r.measure != "rank"])
+                if len(group) > 1:
+                    items = _split_list(np, r"[、和]") if np and regex.search("[、和]", np) else []
+                    if len(items) != len(group):
+                        items = [r.indicator for r in earlier[-len(group):]] if not np and len(earlier) >= len(group) else [np or last_np] * len(group)
+                    pairs = list(zip(items, group))
+                elif ev.kind in ("rank", "growth", "delta") and np and "、" in np:
+                    pairs = [(i, ev) for i in _split_list(np)]
+                elif ev.kind == "rank" and not np and lead and lead.group(1) != "分别" and len(earlier) > 1:
+                    pairs = [(r.indicator, ev) for r in earlier]  # 均位居全市前列
+                else:
+                    pairs = [(np or last_np, ev)]
                 rel = ev.start - sent.start
                 has_cmp = bool(_TARGET_COMPARATOR.search(text[max(sent.start, ev.start - 4) : ev.end + 3]))
-                is_t, mod = _is_target(sent.text, rel, ev, role, has_cmp)
-                evidence_start = cs
-                if ev.distribute:
-                    pass
-                for ind in items:
+                directive = bool(p.directive.match(clause))
+                is_t, mod = _is_target(sent.text, rel, ev, role, has_cmp, directive)
+                if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):
+                    continue  # 确保…保持第一方阵: an aim for a rank, not a reported rank
+                for ind, e in pairs:
                     key = lexicon.indicator_lookup(ind)
                     if is_t:
                         targets.append(Target(
-                            doc=doc.doc_id, evidence=text[evidence_start:ce], start=evidence_start, end=ce,
+                            doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
-                            comparator=_comparator(text, ev.start, ev.end), value=ev.value, unit=ev.unit,
-                            deadline=_deadline_for(text, sent.start, ev.start, deadline), modality=mod or "set",
+                            comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
+                            deadline=_deadline_for(text, sent.start, e.start, deadline), modality=mod or "set",
                         ))
                         continue
                     rec = Metric(
-                        doc=doc.doc_id, evidence=text[evidence_start:ce], start=evidence_start, end=ce,
+                        doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce,
                         indicator=ind, indicator_key=key["key"] if key else None, period=period,
-                        measure=ev.kind, value=ev.value, unit=ev.unit, direction=ev.direction,
-                        rank=ev.rank, compare_to=ev.compare_to,
+                        measure=e.kind, value=e.value, unit=e.unit, direction=e.direction,
+                        rank=e.rank, compare_to=e.compare_to,
                     )
                     metrics.append(rec)
                     sent_records.append(rec)
-                if np:
-                    last_np = np if "、" not in np else last_np or np
-            # 均位居全市前列: one rank for every earlier metric of the sentence
-            if regex.search(r"^(均|都|全部|分别|皆)", clause) and events and events[0].kind == "rank":
-                ev = events[0]
-                earlier = [r for r in sent_records if r.measure != "rank" and r.start < cs]
-                seen = set()
-                for r in earlier:
-                    if r.indicator in seen:
-                        continue
-                    seen.add(r.indicator)
-                    metrics.append(Metric(
-                        doc=doc.doc_id, evidence=text[r.start:ce], start=r.start, end=ce, indicator=r.indicator,
-                        indicator_key=r.indicator_key, period=period, measure="rank", value=ev.value,
-                        rank=ev.rank, compare_to=None,
-                    ))
-                # the rank found on the clause itself has no indicator of its own
-                if earlier and metrics:
-                    for k in range(len(metrics) - len(seen) - 1, -1, -1):
-                        if metrics[k].start == cs and metrics[k].measure == "rank":
-                            del metrics[k]
-                            break
+                if np and "、" not in np:
+                    last_np = np
+        para_np = last_np
         if period and sent.paragraph == para_period[0]:
             para_period = (sent.paragraph, period)
     return metrics, targets
+
+
+def _distinct(records: list[Metric]) -> list[Metric]:
+    seen, out = set(), []
+    for r in records:
+        if r.indicator and r.indicator not in seen:
+            seen.add(r.indicator)
+            out.append(r)
+    return out
 
 
 def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None) -> str | None:
