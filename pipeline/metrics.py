@@ -54,13 +54,12 @@ def P() -> _P:
     c = lexicon.rules("metric_cues.yaml")
     kind = {u: k for k, us in m["units"].items() for u in us}
     units = _alt(kind)
-    weak = set(m["weak_after_han_numeral"])
-    del weak  # applied in code via _weak_han
     approx_b = _alt(m["approx_before"])
     scopes = _alt(m["scopes"])
     num = NUMBER
     # open scope: 全市, 渝东北, 县域组, *个重点县, 32个区县中 — short, before 第/前/倒数
-    scope = rf"(?P<scope>(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|\p{{Han}}{{2,3}}(?=第))"
+    # an open scope (two to four characters) only right after a rank verb: 排渝东北第*
+    scope = rf"(?P<scope>(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|(?<=排|居|列|位于|排名)\p{{Han}}{{2,4}}?(?=倒数|第))"
     rverbs = _alt(c["rank_verbs"])
     tiers = "|".join(c["tiers"])
     growth_words = _alt(c["growth_up"] + c["growth_down"])
@@ -322,10 +321,21 @@ _HAN_NUM = regex.compile(r"^[零〇一二两三四五六七八九十百千万亿
 _NAME_AFTER = regex.compile(r"^(?:大|项|个|张|条|批|县|城|区|型|化|点|线|园|基地|工程|行动|体系|机制|清单|报表|提升|重点|战略|比|赛|比五赛|连冠|连优)")
 
 
+@cache
+def _level_filters() -> tuple[frozenset, regex.Pattern]:
+    m = lexicon.rules("measures.yaml")
+    return frozenset(m["weak_after_han_numeral"]), regex.compile(_alt(m["policy_after"]))
+
+
 def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, rel: int) -> bool:
     """Numbers that are names, dates or ordinals rather than quantities."""
     before = text[max(0, s - 2) : s]
     after = text[e : e + 3]
+    weak, policy = _level_filters()
+    if unit == "成" and not _HAN_NUM.match(numtxt) and regex.match(r"\p{Han}", after):
+        return True  # XX成功: 成 as a unit only in 三成 or 5成，
+    if regex.match(r"以上(?:的)?(?:项目|企业|工业|客商|大项目|产业)", after) or regex.match(r"(?:级|以上级)", after):
+        return True  # 亿元以上项目 / 亿元级企业: a size class, not an amount
     if before.endswith(("第", "前", "后")) and not regex.fullmatch(MASK, numtxt):
         return True  # 第三, 前十 (ranks are found elsewhere)
     if before.endswith(("第", "倒数")):
@@ -338,8 +348,11 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
         return True  # 唯一一个, 一一对应
     if _HAN_NUM.match(numtxt):
         # Chinese numerals: keep only when clearly a count (有两张, 仅三家, 百分之八十)
-        if numtxt in ("一", "两", "二", "三", "四", "五", "六", "七", "八", "九", "十") and not before.endswith(
-            ("有", "仅", "只", "共", "达", "了", "近", "超")):
+        if unit in weak and (numtxt == "一" or not before.endswith(("有", "仅", "只", "共", "达", "近", "超"))):
+            return True  # 一个, 两项, 三张: names and slogans far more often than counts
+        if unit in ("分",):
+            return True  # 十二分精神
+        if policy.match(after) or policy.match(text[e : e + 4][1:] if len(after) > 1 else ""):
             return True
         if _NAME_AFTER.match(after) or text[e : e + 1] in "大项":
             return True
@@ -422,6 +435,7 @@ def _comparator(text: str, s: int, e: int) -> str:
     return "="
 
 
+_GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
 _DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点)")
 _PAST = regex.compile(r"(已经|已|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
 _TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|左右|控制在|保持在|稳定在)")
@@ -472,6 +486,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             spans.append((clause_start, sent.start + m.start()))
             clause_start = sent.start + m.end()
         spans.append((clause_start, sent.end))
+        prev_cs = None
+        sent_mod = None
         for cs, ce in spans:
             if ce <= cs:
                 continue
@@ -520,18 +536,27 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 is_t, mod = _is_target(sent.text, rel, ev, role, has_cmp, directive)
                 if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):
                     continue  # 确保…保持第一方阵: an aim for a rank, not a reported rank
+                ev_start = cs
+                if len(regex.sub(rf"{MASK}|[\W_]", "", text[cs:ce])) < 6 and prev_cs is not None:
+                    ev_start = prev_cs  # 同比下降XX alone is too short to show; take the clause before too
+                if not is_t and sent_mod and ev.kind != "rank" and ev.value is not None and not _PAST.search(text[sent.start : ev.start][-10:]):
+                    is_t, mod = True, sent_mod  # 明确A增长*%、B增长*%: the cue covers the list
+                if not is_t and ev.kind != "rank" and ev.value is not None and _GOAL_AFTER.match(text[ev.end : sent.end]):
+                    is_t, mod = True, "set"
+                if is_t:
+                    sent_mod = mod
                 for ind, e in pairs:
                     key = lexicon.indicator_lookup(ind)
                     if is_t:
                         targets.append(Target(
-                            doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce,
+                            doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
                             comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
                             deadline=_deadline_for(text, sent.start, e.start, deadline), modality=mod or "set",
                         ))
                         continue
                     rec = Metric(
-                        doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce,
+                        doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                         indicator=ind, indicator_key=key["key"] if key else None, period=period,
                         measure=e.kind, value=e.value, unit=e.unit, direction=e.direction,
                         rank=e.rank, compare_to=e.compare_to,
@@ -540,6 +565,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     sent_records.append(rec)
                 if np and "、" not in np:
                     last_np = np
+            prev_cs = cs
         para_np = last_np
         if period and sent.paragraph == para_period[0]:
             para_period = (sent.paragraph, period)
