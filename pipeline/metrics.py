@@ -116,11 +116,12 @@ _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
     r"^(?:(?:其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
     r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
-    r"前三季度|[一二三四]季度|截至目前|目前|当前|至今|是|为|有)[，、]?)+"
+    r"前三季度|[一二三四]季度|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
+    r"要|还要|进一步|持续|继续)[，、]?)+"
 )
 _TAIL_STRIP = regex.compile(
     r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
-    r"首次出现|出现|由|从|在|的|了|中|上)+$"
+    r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保)+$"
 )
 _VERB_CUT = regex.compile(r"(完成|实现|开工|竣工|达到|落地|列入|纳入|签约|引进|建成|获得|荣获|入选|被|全面|全部|扎实|成功)")
 
@@ -420,7 +421,7 @@ def _modality(sentence: str, upto: int) -> str | None:
 
 
 def _comparator(text: str, s: int, e: int) -> str:
-    before, after = text[max(0, s - 8) : s], text[e : e + 4]
+    before, after = text[max(0, s - 8) : s] + text[s : e], text[e : e + 4]
     c = lexicon.rules("metric_cues.yaml")
     if any(after.startswith(w) for w in c["approx_after"]):
         return "~"
