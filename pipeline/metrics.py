@@ -323,19 +323,24 @@ _NAME_AFTER = regex.compile(r"^(?:大|项|个|张|条|批|县|城|区|型|化|�
 
 
 @cache
-def _level_filters() -> tuple[frozenset, regex.Pattern]:
+def _level_filters() -> tuple[frozenset, regex.Pattern, dict]:
     m = lexicon.rules("measures.yaml")
-    return frozenset(m["weak_after_han_numeral"]), regex.compile(_alt(m["policy_after"]))
+    breakers = {u: set(v) for u, v in (m.get("word_after_unit") or {}).items()}
+    return frozenset(m["weak_after_han_numeral"]), regex.compile(_alt(m["policy_after"])), breakers
 
 
 def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, rel: int) -> bool:
     """Numbers that are names, dates or ordinals rather than quantities."""
     before = text[max(0, s - 2) : s]
     after = text[e : e + 3]
-    weak, policy = _level_filters()
+    weak, policy, breakers = _level_filters()
+    if text[e : e + 1] in breakers.get(unit, ()):
+        return True  # X项目, 3个人: the unit character starts a word
+    if before.endswith("等") and regex.match(r"\p{Han}{0,10}?(单位|部门|乡镇|同志)", text[e : e + 12]):
+        return True  # 发改局、开发区…等5个牵头单位: counting the addressees
     if unit == "成" and not _HAN_NUM.match(numtxt) and regex.match(r"\p{Han}", after):
         return True  # XX成功: 成 as a unit only in 三成 or 5成，
-    if regex.match(r"以上(?:的)?(?:项目|企业|工业|客商|大项目|产业)", after) or regex.match(r"(?:级|以上级)", after):
+    if regex.match(r"以上(?:的)?(?:项目|企业|工业|客商|大项目|重大项目|产业)", text[e : e + 6]) or regex.match(r"(?:级|以上级)", after):
         return True  # 亿元以上项目 / 亿元级企业: a size class, not an amount
     if before.endswith(("第", "前", "后")) and not regex.fullmatch(MASK, numtxt):
         return True  # 第三, 前十 (ranks are found elsewhere)
@@ -448,6 +453,8 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return False, None
     mod = _modality(sent_text, rel)
     head = sent_text[:rel]
+    if regex.search(r"(去年|上年|过去|以来|累计|已经|已)[^，；]*$", head):
+        return False, None  # the clause reports a past figure
     if mod in ("must", "strive"):
         return True, mod
     if mod == "set" and not _PAST.search(head[-12:]):
