@@ -59,7 +59,7 @@ def P() -> _P:
     num = NUMBER
     # open scope: 全市, 渝东北, 县域组, *个重点县, 32个区县中 — short, before 第/前/倒数
     # an open scope (two to four characters) only right after a rank verb: 排渝东北第*
-    scope = rf"(?P<scope>(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|(?<=排|居|列|位于|排名)\p{{Han}}{{2,4}}?(?=倒数|第))"
+    scope = rf"(?P<scope>(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|(?<=排|居|列|位于|排名)(?!倒数|名|在)\p{{Han}}{{2,4}}?(?=倒数|第))"
     rverbs = _alt(c["rank_verbs"])
     tiers = "|".join(c["tiers"])
     growth_words = _alt(c["growth_up"] + c["growth_down"])
@@ -73,7 +73,7 @@ def P() -> _P:
         ),
         growth=regex.compile(
             rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期)?(?P<verb>{growth_words})"
-            rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点)?(?:[)）])?(?P<more>(?:[、和及]{num}(?:%|‰)?)+)?"
+            rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点|成(?!\p{{Han}}))?(?:[)）])?(?P<more>(?:[、和及]{num}(?:%|‰)?)+)?"
             rf"|(?P<verb2>负增长)(?![（(]?-?\d)|(?P<verb3>翻一番|翻两番|翻番)"
         ),
         delta=regex.compile(
@@ -166,8 +166,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
                 continue  # a delta
             if not unit and not regex.fullmatch(MASK, numtxt):
                 continue  # 增长3 with no unit: not a rate we can trust
-            if not unit and regex.match(r"[一二三四五六七八九十两百千万]", numtxt):
-                continue
+            if regex.match(r"[一二三四五六七八九十两百千万]", numtxt) and unit != "成":
+                continue  # 增长一倍 / 提高一步: Chinese numerals only in 两成
             down = verb in p.growth_down or verb.endswith(("下降", "减少", "降低", "回落", "下滑", "下跌"))
             nums = [numtxt] + [x for x in regex.split(r"[、和及%‰]+", m.group("more") or "") if x]
             for n in nums:
@@ -292,6 +292,9 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             continue
         ev = _Event("level", cs + m.start(), cs + m.end(), val, unit)
         found.append((4, ev))
+
+    for m in regex.finditer(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)", clause):
+        found.append((3, _Event("level", cs + m.start(), cs + m.end(), parse(m.group(0)), "%")))
 
     for m in p.bare_mask.finditer(clause):
         found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
@@ -441,6 +444,8 @@ def _comparator(text: str, s: int, e: int) -> str:
     return "="
 
 
+# a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
+_WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万]|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
 _DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点)")
 _PAST = regex.compile(r"(已经|已|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
@@ -479,7 +484,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     para_period: tuple[int, str | None] = (-1, None)
     para_np: str | None = None
     for sent in outline.sentences:
-        if not any(ch.isdigit() or ch in "*＊X×x□○第零无倍番一二三四五六七八九十两" for ch in sent.text):
+        if not _WORTH_A_LOOK.search(sent.text):
             continue
         if para_period[0] != sent.paragraph:
             para_period = (sent.paragraph, None)
