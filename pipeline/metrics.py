@@ -151,6 +151,8 @@ def _fold_period(p: str) -> str:
 def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     p = P()
     clause = text[cs:ce]
+    if not _WORTH_A_LOOK.search(clause):
+        return []
     found: list[tuple[int, _Event]] = []  # (priority, event)
 
     for m in p.growth.finditer(clause):
@@ -274,7 +276,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         rk = Rank(scope=scope, position=None, from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
     # 评价较差 / 评价“较好”
-    for m in regex.finditer(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?", clause):
+    for m in _GRADE.finditer(clause):
         rk = Rank(scope=None, position=None, from_bottom=False, tier=m.group(1))
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
 
@@ -293,7 +295,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         ev = _Event("level", cs + m.start(), cs + m.end(), val, unit)
         found.append((4, ev))
 
-    for m in regex.finditer(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)", clause):
+    for m in _PERCENT_WORDS.finditer(clause):
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), parse(m.group(0)), "%")))
 
     for m in p.bare_mask.finditer(clause):
@@ -444,6 +446,8 @@ def _comparator(text: str, s: int, e: int) -> str:
     return "="
 
 
+_GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
+_PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
 # a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
 _WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万]|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
