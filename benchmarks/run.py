@@ -1,0 +1,92 @@
+"""Throughput of each stage and of the whole pipeline, against plain jieba.lcut.
+
+    python benchmarks/run.py [--mb 20] [--profile]
+
+The bundled corpus is repeated until it holds about --mb megabytes of UTF-8
+text; every document goes through each stage separately (as ingest does).
+Baseline: `jieba.lcut` over the same documents, in the same run. Figures are
+characters per second; the ratio pipeline/jieba is the number to watch (goal:
+at least 1.0). Peak memory is the process's maximum resident set size.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _timed(fn, items):
+    t = time.perf_counter()
+    out = [fn(x) for x in items]
+    return time.perf_counter() - t, out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mb", type=float, default=20.0, help="megabytes of text to process (default 20)")
+    ap.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 15)")
+    args = ap.parse_args(argv)
+
+    import jieba
+
+    from pipeline import metrics, tasks
+    from pipeline.normalize import normalize_text
+    from pipeline.segment import segment
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus").glob("*.txt"))]
+    size = sum(len(s.encode("utf-8")) for s in seeds)
+    reps = max(1, round(args.mb * 2**20 / size))
+    texts = [t for _ in range(reps) for t in seeds]
+    chars = sum(len(t) for t in texts)
+    # warm up caches (rules, OpenCC, regexes)
+    d0 = normalize_text(seeds[0])
+    metrics.extract(d0, segment(d0.text))
+    tasks.extract(d0, segment(d0.text))
+
+    rows = []
+    t_jieba, _ = _timed(jieba.lcut, texts)
+    t_norm, docs = _timed(lambda t: normalize_text(t), texts)
+    t_seg, outlines = _timed(lambda d: segment(d.text), docs)
+    pairs = list(zip(docs, outlines))
+    t_met, _ = _timed(lambda p: metrics.extract(*p), pairs)
+    t_task, _ = _timed(lambda p: tasks.extract(*p), pairs)
+
+    from pipeline.extract import extract
+
+    t_all, _ = _timed(extract, texts)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name, secs in (("jieba.lcut (baseline)", t_jieba), ("normalize", t_norm), ("segment", t_seg),
+                       ("metrics+targets", t_met), ("tasks", t_task), ("whole pipeline (extract)", t_all)):
+        rows.append((name, secs, chars / secs))
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+    print(f"corpus: {len(texts)} documents, {chars:,} characters ({reps} x the {len(seeds)} bundled speeches, {chars * 3 / 2**20:.1f} MB UTF-8 approx.)")
+    print(f"{'stage':28} {'seconds':>8} {'chars/s':>12}")
+    for name, secs, rate in rows:
+        print(f"{name:28} {secs:8.2f} {rate:12,.0f}")
+    print(f"ratio pipeline/jieba: {t_jieba / t_all:.2f}  (>= 1.0 means the whole pipeline is faster than jieba alone)")
+    print(f"peak memory (max RSS): {peak:.0f} MB")
+    per_doc = t_all / len(texts)
+    print(f"extrapolated: 100,000 speeches of this size on one core: {per_doc * 100_000 / 60:.1f} min")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        for t in texts[: max(5, len(texts) // 10)]:
+            extract(t)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(15)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
