@@ -44,6 +44,7 @@ class _P:
     growth_down: set
     delta_down: set
     scopes: frozenset
+    not_modality: regex.Pattern
     delta2: regex.Pattern
     directive: regex.Pattern
 
@@ -103,6 +104,7 @@ def P() -> _P:
         growth_down=set(c["growth_down"]),
         delta_down=set(c["delta_down"]),
         scopes=frozenset(m["scopes"]),
+        not_modality=regex.compile(_alt(c.get("not_modality") or ["\0"])),
         # 比第*的巫溪低*个百分点, 较去年同期多3天: the baseline first, then a short verb
         delta2=regex.compile(
             rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
@@ -117,7 +119,7 @@ _LEAD_STRIP = regex.compile(
     r"^(?:(?:其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
     r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
     r"前三季度|[一二三四]季度|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
-    r"要|还要|进一步|持续|继续)[，、]?)+"
+    r"要|还要|进一步|持续|继续|预计|全年)[，、]?)+"
 )
 _TAIL_STRIP = regex.compile(
     r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
@@ -422,6 +424,7 @@ def _split_list(np: str, sep: str = r"、") -> list[str]:
 def _modality(sentence: str, upto: int) -> str | None:
     """The last modality cue before `upto`; a `set` cue only counts when near."""
     best, pos = None, -1
+    sentence = P().not_modality.sub(lambda m: "　" * len(m.group(0)), sentence)
     for mod, pat in P().modality:
         lo = max(0, upto - 16) if mod == "set" else 0
         for m in pat.finditer(sentence, lo, upto):
@@ -446,6 +449,8 @@ def _comparator(text: str, s: int, e: int) -> str:
     return "="
 
 
+_CLAUSE_WILL = regex.compile(r"(要|将|力争|确保)[^，；：]*$")
+_RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
 _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
 # a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
@@ -472,8 +477,8 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return False, None
     if has_cmp and _DIRECTIVE_SENT.search(sent_text):
         return True, "set"
-    if role == "tasks" and regex.search(r"(要|将)", head) and ev.kind in ("level",):
-        return True, "set"
+    if role == "tasks" and ev.kind == "level" and _CLAUSE_WILL.search(head):
+        return True, "set"  # in a tasks section, 要/将 in the number's own clause
     if ev.kind == "level" and directive and not _PAST.search(head):
         return True, "set"
     return False, None
@@ -533,6 +538,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     np = _clean_np(_np_after(text, ev.end, ce))
                 elif np and p.directive.match(np):
                     np = _clean_np(np[p.directive.match(np).end() :]) or np
+                if np in _RATE_WORDS and last_np and not last_np.endswith(np):
+                    np = last_np + np  # 增速位列全省第二: the rate of the indicator named before
                 cursor = ev.end
                 lead = regex.match(r"^\s*(?:其中)?(均|都|全部|分别|皆|各)", clause)
                 earlier = _distinct([r for r in sent_records if r.start < cs and r.measure != "rank"])
@@ -582,6 +589,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     sent_records.append(rec)
                 if np and "、" not in np:
                     last_np = np
+
             prev_cs = cs
         para_np = last_np
         if period and sent.paragraph == para_period[0]:
