@@ -1,0 +1,448 @@
+"""Database commands: ingest, tasks, targets, metrics, search, diff, export, units, speeches, doctor.
+
+Registered on cli.main when cli.py imports this module. Every user value is
+passed to SQL as a bound parameter (see store.py).
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import console, emit_rows, err_console, iter_inputs, main, report_error
+from .store import DEFAULT_DB, TABLES, AmbiguousSpeech, SpeechNotFound, Store
+
+FORMATS = ["table", "csv", "json"]
+
+
+def db_option(f):
+    return click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, envvar="SPEECHMINER_DB",
+                        type=click.Path(dir_okay=False), help="SQLite database file.")(f)
+
+
+def format_option(choices=FORMATS):
+    return click.option("--format", "fmt", type=click.Choice(choices), default="table", show_default=True,
+                        help="Output format.")
+
+
+def _open(db_path: str, must_exist: bool = True) -> Store:
+    if must_exist and db_path != ":memory:" and not Path(db_path).exists():
+        err_console.print(f"[red]error[/red] no database at {db_path}: run `speechminer ingest PATH…` first "
+                          "(or pass --db)", highlight=False)
+        sys.exit(2)
+    try:
+        return Store(db_path)
+    except Exception as err:  # not a database, newer schema, locked …
+        err_console.print(f"[red]error[/red] cannot open {db_path}: {err}", highlight=False)
+        sys.exit(2)
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        return int(v) if v.is_integer() else v
+    if hasattr(v, "item"):  # numpy scalars
+        return _clean(v.item())
+    return v
+
+
+def _records(df) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _emit(df, fmt: str, columns: list[str] | None, title: str | None = None) -> None:
+    rows = _records(df)
+    if fmt == "table":
+        cols = [c for c in (columns or list(df.columns)) if c in df.columns]
+        emit_rows(rows, fmt, cols, title=title)
+    else:
+        emit_rows(rows, fmt, list(df.columns))
+
+
+def _bad_value(err: Exception) -> None:
+    err_console.print(f"[red]error[/red] {err}", highlight=False)
+    sys.exit(2)
+
+
+# ---------------------------------------------------------------- ingest
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@db_option
+@click.option("--workers", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes that run the pipeline in parallel.")
+@click.option("--force", is_flag=True, help="Re-extract files even when their content is already stored.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")
+@format_option(["table", "json"])
+def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int, force: bool, quiet: bool, fmt: str) -> None:
+    """Run the pipeline on PATHS (files or folders) and store the results.
+
+    One transaction per speech: content already stored is skipped, a file whose
+    content changed replaces its old records, a file that fails is reported
+    and skipped. The exit status is 1 if any file failed.
+
+    \b
+    Examples:
+      speechminer ingest corpus/
+      speechminer ingest corpus/ new/speech.txt --db outputs/speeches.db -j 2
+    """
+    store = _open(db_path, must_exist=False)
+
+    def event(status: str, name: str, detail: str) -> None:
+        if status == "failed":
+            err_console.print(f"[red]failed[/red] {name}: {detail}", highlight=False, soft_wrap=True)
+
+    summary = store.ingest(paths, progress=not quiet, workers=workers, force=force, on_event=event)
+    store.close()
+    if fmt == "json":
+        click.echo(json.dumps({**summary.counts(), "failures": [{"file": f, "reason": r} for f, r in summary.failed],
+                               "db": db_path}, ensure_ascii=False, indent=1))
+    else:
+        c = summary.counts()
+        console.print(f"{db_path}: added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, "
+                      f"failed {c['failed']}", highlight=False)
+    if summary.failed:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- tasks
+
+
+TASK_COLUMNS = ["doc", "period", "section", "units", "role", "action", "deadline", "sentence"]
+
+
+def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None):
+    """Tasks extracted from files directly (no database), filtered like Store.tasks."""
+    import pandas as pd
+
+    from . import lexicon
+    from .extract import extract
+    from .store import fold_unit
+
+    want_keys: set[str] = set()
+    want_folds: set[str] = set()
+    substring = None
+    if unit:
+        entry = None
+        try:
+            entry = lexicon.unit_lookup(unit) or lexicon.unit_lookup(fold_unit(unit))
+        except Exception:
+            pass
+        if entry:
+            want_keys = {entry["key"]}
+            want_folds = {fold_unit(a) for a in [entry["name"], *entry.get("aliases", []), *entry.get("short", [])]}
+        want_folds |= {unit, fold_unit(unit)}
+        if not entry:
+            substring = unit
+    rows, failed = [], 0
+    for path in iter_inputs(files):
+        try:
+            res = extract(path)
+        except Exception as err:
+            report_error(err, path)
+            failed += 1
+            continue
+        sents = res.outline.sentences
+        for t in res.tasks:
+            hits = [u for u in t.units if not unit or (u.key and u.key in want_keys) or fold_unit(u.name) in want_folds
+                    or (substring and substring in u.name)]
+            if role:
+                hits = [u for u in hits if u.role == role] if unit else [u for u in t.units if u.role == role]
+            if (unit or role) and not hits:
+                continue
+            sent = next((s.text for s in sents if s.start <= t.start < s.end), None)
+            rows.append({"doc": res.doc.doc_id, "title": res.doc.meta.get("title"), "locality": res.doc.meta.get("locality"),
+                         "period": res.doc.meta.get("period"), "meeting_date": res.doc.meta.get("meeting_date"),
+                         "section": " › ".join(t.section), "units": "、".join(f"{u.name}({u.role})" for u in t.units),
+                         "role": ",".join(sorted({u.role for u in hits})) or None, "action": t.action,
+                         "deadline": t.deadline, "addressee": t.addressee, "persons": json.dumps(t.persons, ensure_ascii=False),
+                         "sentence": sent, "evidence": t.evidence, "start": t.start, "end": t.end})
+    return pd.DataFrame(rows, columns=["doc", "title", "locality", "period", "meeting_date", "section", "units", "role",
+                                       "action", "deadline", "addressee", "persons", "sentence", "evidence", "start",
+                                       "end"]), failed
+
+
+@main.command("tasks")
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--unit", "-u", help="Responsible unit, as people write it (发改, 县发改局, 发改委 …).")
+@click.option("--role", type=click.Choice(["lead", "responsible", "support"]), help="Only this role of the unit.")
+@click.option("--locality", help="Only speeches of this place (e.g. 凤县).")
+@click.option("--since", help="From this period on: 2023Q1, 2023 or 2023-07.")
+@click.option("--until", help="Up to this period: 2023Q4, 2023 or 2023-12.")
+@click.option("--limit", type=int, help="At most this many rows.")
+@db_option
+@format_option()
+def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) -> None:
+    """Tasks assigned in the stored speeches (or in FILES, extracted on the fly).
+
+    The unit is alias aware: 发改 finds tasks of 县发改局, 发改局 and 发改委.
+
+    \b
+    Examples:
+      speechminer tasks --unit 发改
+      speechminer tasks --unit 县住建局 --role lead --since 2023Q3 --format csv
+      speechminer tasks --unit 发改 corpus/004_586566592891807d.txt
+    """
+    if files:
+        df, failed = _tasks_from_files(files, unit, role)
+        if locality:
+            df = df[df["locality"] == locality]
+        if limit:
+            df = df.head(limit)
+        _emit(df, fmt, TASK_COLUMNS, title=f"tasks ({len(df)})")
+        if failed:
+            sys.exit(1)
+        return
+    store = _open(db_path)
+    try:
+        df = store.tasks(unit=unit, role=role, locality=locality, since=since, until=until, limit=limit)
+    except ValueError as err:
+        _bad_value(err)
+    _emit(df, fmt, TASK_COLUMNS, title=f"tasks{' of ' + unit if unit else ''} ({len(df)})")
+
+
+@main.command("targets")
+@click.option("--indicator", "-i", help="Indicator (固定资产投资, GDP …), alias aware.")
+@click.option("--unit", "-u", help="Only targets with this responsible unit.")
+@click.option("--locality", help="Only speeches of this place.")
+@click.option("--since", help="From this period on: 2023Q1, 2023 or 2023-07.")
+@click.option("--until", help="Up to this period.")
+@db_option
+@format_option()
+def targets_cmd(indicator, unit, locality, since, until, db_path, fmt) -> None:
+    """Quantified targets set in the stored speeches.
+
+    \b
+    Examples:
+      speechminer targets --indicator 固定资产投资
+      speechminer targets --since 2023Q3 --format json
+    """
+    store = _open(db_path)
+    try:
+        df = store.targets(indicator=indicator, unit=unit, locality=locality, since=since, until=until)
+    except ValueError as err:
+        _bad_value(err)
+    _emit(df, fmt, ["doc", "period", "indicator", "comparator", "value", "masked", "unit", "deadline", "modality",
+                    "owners", "evidence"], title=f"targets ({len(df)})")
+
+
+@main.command("metrics")
+@click.option("--indicator", "-i", help="Indicator (规上工业增加值 …), alias aware.")
+@click.option("--locality", help="Only speeches of this place.")
+@click.option("--since", help="From this period on.")
+@click.option("--until", help="Up to this period.")
+@db_option
+@format_option()
+def metrics_cmd(indicator, locality, since, until, db_path, fmt) -> None:
+    """Reported values of indicators, as a time series across speeches (by meeting date).
+
+    \b
+    Examples:
+      speechminer metrics --indicator 固定资产投资
+      speechminer metrics --indicator 地区生产总值 --locality 凤县 --format csv
+    """
+    store = _open(db_path)
+    try:
+        df = store.metrics(indicator=indicator, locality=locality, since=since, until=until)
+    except ValueError as err:
+        _bad_value(err)
+    _emit(df, fmt, ["meeting_date", "locality", "doc", "indicator", "period", "measure", "value", "masked", "unit",
+                    "direction", "rank_scope", "rank_position", "compare_to", "evidence"], title=f"metrics ({len(df)})")
+
+
+@main.command("search")
+@click.argument("text")
+@click.option("--locality", help="Only speeches of this place.")
+@click.option("--limit", default=200, show_default=True, type=int)
+@db_option
+@format_option()
+def search_cmd(text, locality, limit, db_path, fmt) -> None:
+    """Sentences that contain TEXT (full-text search; 2-character words work).
+
+    Several words separated by spaces must all occur.
+
+    \b
+    Examples:
+      speechminer search 考核
+      speechminer search "项目 开工" --format json
+    """
+    store = _open(db_path)
+    df = store.search(text, limit=limit, locality=locality)
+    _emit(df, fmt, ["doc", "period", "section", "sentence"], title=f"sentences with {text} ({len(df)})")
+
+
+# ---------------------------------------------------------------- diff
+
+
+@main.command("diff")
+@click.argument("speeches", nargs=-1)
+@click.option("--locality", help="With --from/--to: the place whose two quarters to compare.")
+@click.option("--from", "from_period", help="Earlier quarter, e.g. 2023Q2.")
+@click.option("--to", "to_period", help="Later quarter, e.g. 2023Q3.")
+@click.option("--changes-only", is_flag=True, help="Leave out commitments that were kept unchanged.")
+@db_option
+@format_option(FORMATS + ["markdown"])
+def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, fmt) -> None:
+    """Compare the targets and tasks of two speeches: new, dropped, kept, changed.
+
+    A and B are a speech id (or its first digits), a path, a doc name or a
+    fragment of the title; or give --locality, --from and --to.
+
+    \b
+    Examples:
+      speechminer diff 3f80b027 af50fe3a
+      speechminer diff corpus/000_f11bba97cbee365b.txt corpus/001_4e6ed94fc7db992f.txt --format markdown
+      speechminer diff --locality 青山县 --from 2023Q2 --to 2023Q3 --changes-only
+    """
+    from . import diff as diff_mod
+
+    store = _open(db_path)
+    try:
+        if speeches:
+            if len(speeches) != 2 or from_period or to_period:
+                raise click.UsageError("give two speeches A B, or --locality X --from P --to Q")
+            sa, sb, changes = store.diff_changes(*speeches)
+        else:
+            if not (locality and from_period and to_period):
+                raise click.UsageError("give two speeches A B, or --locality X --from P --to Q")
+            sa, sb, changes = store.diff_period_changes(locality, from_period, to_period)
+    except (SpeechNotFound, AmbiguousSpeech, ValueError) as err:
+        err_console.print(f"[red]error[/red] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    if changes_only:
+        changes = [c for c in changes if c.status != "kept"]
+    if fmt == "markdown":
+        click.echo(diff_mod.to_markdown(changes, sa, sb), nl=False)
+        return
+    df = diff_mod.to_dataframe(changes)
+    n = diff_mod.summary(changes)
+    _emit(df, fmt, ["kind", "status", "subject", "details", "a_sentence", "b_sentence"],
+          title=f"{diff_mod._label(sa)} → {diff_mod._label(sb)}: "
+                f"{n['changed']} changed, {n['new']} new, {n['dropped']} dropped, {n['kept']} kept")
+
+
+# ---------------------------------------------------------------- export, units, speeches, doctor
+
+
+@main.command("export")
+@click.argument("table", type=click.Choice(TABLES))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output; "
+              "required for parquet).")
+@db_option
+def export_cmd(table, fmt, output, db_path) -> None:
+    """Write every row of TABLE as CSV, JSON Lines or Parquet.
+
+    \b
+    Examples:
+      speechminer export tasks --format csv -o tasks.csv
+      speechminer export targets --format parquet -o targets.parquet
+    """
+    import csv
+
+    store = _open(db_path)
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            err_console.print("[red]error[/red] parquet needs pyarrow, which is not installed "
+                              "(pip install pyarrow), or use --format csv|jsonl", highlight=False)
+            sys.exit(2)
+        if not output:
+            err_console.print("[red]error[/red] parquet is binary: give -o FILE", highlight=False)
+            sys.exit(2)
+        import pandas as pd
+
+        pd.DataFrame(list(store.rows(table))).to_parquet(output, index=False)
+        err_console.print(f"wrote {output}", highlight=False)
+        return
+    fh = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        n = 0
+        if fmt == "jsonl":
+            for r in store.rows(table):
+                fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+                n += 1
+        else:
+            cur = store.conn.execute(f"SELECT * FROM {table}")  # table checked against TABLES by click.Choice
+            w = csv.writer(fh)
+            w.writerow([d[0] for d in cur.description])
+            for r in cur:
+                w.writerow(r)
+                n += 1
+    finally:
+        if output:
+            fh.close()
+    if output:
+        err_console.print(f"wrote {n} rows to {output}", highlight=False)
+
+
+@main.command("units")
+@click.option("--all", "show_all", is_flag=True, help="Also units the lexicon does not list (surface names).")
+@click.option("--used", is_flag=True, help="Only units with at least one task.")
+@db_option
+@format_option()
+def units_cmd(show_all, used, db_path, fmt) -> None:
+    """Known units (rules/units.yaml) with their aliases and the number of tasks.
+
+    \b
+    Examples:
+      speechminer units
+      speechminer units --all --used --format csv
+    """
+    store = _open(db_path, must_exist=False)
+    df = store.units(include_unlisted=show_all or store.counts()["units"] == 0)
+    if used:
+        df = df[df["tasks"] > 0]
+    _emit(df, fmt, ["key", "name", "type", "aliases", "tasks"], title=f"units ({len(df)})")
+
+
+@main.command("speeches")
+@click.option("--locality", help="Only speeches of this place.")
+@click.option("--since", help="From this period on.")
+@click.option("--until", help="Up to this period.")
+@db_option
+@format_option()
+def speeches_cmd(locality, since, until, db_path, fmt) -> None:
+    """The stored speeches, with their metadata and record counts.
+
+    \b
+    Examples:
+      speechminer speeches
+      speechminer speeches --since 2023Q3 --format json
+    """
+    store = _open(db_path)
+    try:
+        df = store.speeches(locality=locality, since=since, until=until)
+    except ValueError as err:
+        _bad_value(err)
+    if fmt == "table":
+        df = df.assign(id=df["id"].str[:12])
+    _emit(df, fmt, ["id", "doc", "title", "locality", "period", "meeting_date", "metrics", "targets", "tasks"],
+          title=f"speeches ({len(df)})")
+
+
+@main.command("doctor")
+@db_option
+@format_option()
+def doctor_cmd(db_path, fmt) -> None:
+    """Check the database: schema version, PRAGMA integrity_check, foreign keys, row counts.
+
+    \b
+    Example:
+      speechminer doctor --db outputs/speeches.db
+    """
+    store = _open(db_path)
+    info = store.doctor()
+    rows = [{"check": k, "value": v} for k, v in info.items()]
+    emit_rows(rows, fmt, ["check", "value"], title="speechminer doctor")
+    if info["integrity_check"] != "ok" or info["foreign_key_violations"]:
+        sys.exit(1)

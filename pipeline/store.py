@@ -1,0 +1,989 @@
+"""Stage 5, store: the extracted facts of many speeches in one SQLite file.
+
+`Store(path)` opens (and creates or migrates) the database; `ingest(paths)`
+runs the pipeline on files and writes one transaction per speech; the query
+methods return pandas DataFrames. Every user value reaches SQL as a bound
+parameter; the only names ever formatted into SQL are table names checked
+against `TABLES`.
+
+Full-text search: SQLite's FTS5 default tokenizer reads a run of Han
+characters as one token, so `考核` would never match. Sentences are therefore
+indexed as jieba search-mode tokens (sub-words too: 考核评价 → 考核 评价 考核评价)
+separated by spaces; a query is segmented the same way, and its hits are
+checked against the real sentence text. When the index finds nothing (a
+1-character query, or a word jieba cut differently) the search falls back to
+a substring scan.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import regex
+
+from . import lexicon
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "outputs/speeches.db"
+
+# tables `export` and `doctor` may name (the only identifiers formatted into SQL)
+TABLES = ("speeches", "sections", "sentences", "metrics", "targets", "tasks", "task_units",
+          "units", "unit_aliases", "indicators", "indicator_aliases")
+
+DDL = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS speeches (
+  id TEXT PRIMARY KEY,            -- sha256 of the file's bytes
+  path TEXT, doc TEXT, title TEXT, locality TEXT, level TEXT, speaker_role TEXT,
+  meeting_date TEXT, period TEXT, period_reviewed TEXT, period_planned TEXT, year INTEGER,
+  script TEXT, encoding TEXT, repairs INTEGER, chars INTEGER, truncated INTEGER,
+  ingested_at TEXT, meta TEXT, text TEXT
+);
+CREATE INDEX IF NOT EXISTS speeches_path ON speeches(path);
+CREATE INDEX IF NOT EXISTS speeches_locality ON speeches(locality, period);
+CREATE INDEX IF NOT EXISTS speeches_period ON speeches(period);
+CREATE INDEX IF NOT EXISTS speeches_date ON speeches(meeting_date);
+CREATE TABLE IF NOT EXISTS sections (
+  id INTEGER PRIMARY KEY,
+  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, parent_idx INTEGER, level INTEGER, label TEXT, heading TEXT,
+  path TEXT, headings TEXT, role TEXT, start INTEGER, head_end INTEGER, "end" INTEGER
+);
+CREATE INDEX IF NOT EXISTS sections_speech ON sections(speech_id, idx);
+CREATE TABLE IF NOT EXISTS sentences (
+  id INTEGER PRIMARY KEY,
+  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, paragraph INTEGER,
+  section TEXT, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_speech ON sentences(speech_id, start);
+CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(tokens);
+CREATE TABLE IF NOT EXISTS metrics (
+  id INTEGER PRIMARY KEY,
+  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
+  sentence_id INTEGER REFERENCES sentences(id) ON DELETE CASCADE,
+  start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
+  indicator TEXT, indicator_key TEXT, indicator_fold TEXT, period TEXT, measure TEXT,
+  value REAL, masked INTEGER, unit TEXT, direction TEXT,
+  rank_scope TEXT, rank_position INTEGER, rank_from_bottom INTEGER, rank_tier TEXT,
+  compare_to TEXT, evidence TEXT
+);
+CREATE INDEX IF NOT EXISTS metrics_speech ON metrics(speech_id);
+CREATE INDEX IF NOT EXISTS metrics_sentence ON metrics(sentence_id);
+CREATE INDEX IF NOT EXISTS metrics_indicator ON metrics(indicator_key);
+CREATE INDEX IF NOT EXISTS metrics_indicator_fold ON metrics(indicator_fold);
+CREATE TABLE IF NOT EXISTS targets (
+  id INTEGER PRIMARY KEY,
+  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
+  sentence_id INTEGER REFERENCES sentences(id) ON DELETE CASCADE,
+  start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
+  indicator TEXT, indicator_key TEXT, indicator_fold TEXT, comparator TEXT,
+  value REAL, masked INTEGER, unit TEXT, deadline TEXT, deadline_from TEXT, deadline_to TEXT,
+  modality TEXT, units TEXT, owners TEXT, evidence TEXT
+);
+CREATE INDEX IF NOT EXISTS targets_speech ON targets(speech_id);
+CREATE INDEX IF NOT EXISTS targets_sentence ON targets(sentence_id);
+CREATE INDEX IF NOT EXISTS targets_indicator ON targets(indicator_key);
+CREATE INDEX IF NOT EXISTS targets_indicator_fold ON targets(indicator_fold);
+CREATE TABLE IF NOT EXISTS tasks (
+  id INTEGER PRIMARY KEY,
+  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
+  sentence_id INTEGER REFERENCES sentences(id) ON DELETE CASCADE,
+  start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
+  action TEXT, persons TEXT, deadline TEXT, deadline_from TEXT, deadline_to TEXT,
+  addressee TEXT, units TEXT, owners TEXT, evidence TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_speech ON tasks(speech_id, start);
+CREATE INDEX IF NOT EXISTS tasks_sentence ON tasks(sentence_id);
+CREATE TABLE IF NOT EXISTS task_units (
+  id INTEGER PRIMARY KEY,
+  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  role TEXT, name TEXT NOT NULL, name_fold TEXT NOT NULL,
+  unit_key TEXT,                  -- canonical key (rules/units.yaml) or NULL; not a foreign key:
+  kind TEXT, collective INTEGER   -- records outlive lexicon edits
+);
+CREATE INDEX IF NOT EXISTS task_units_task ON task_units(task_id);
+CREATE INDEX IF NOT EXISTS task_units_key ON task_units(unit_key, task_id);
+CREATE INDEX IF NOT EXISTS task_units_fold ON task_units(name_fold, task_id);
+CREATE TABLE IF NOT EXISTS unit_names (name TEXT PRIMARY KEY, name_fold TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT, collective INTEGER);
+CREATE TABLE IF NOT EXISTS unit_aliases (
+  alias TEXT NOT NULL, unit_key TEXT NOT NULL REFERENCES units(key) ON DELETE CASCADE,
+  kind TEXT NOT NULL,             -- name | alias | short | fold
+  PRIMARY KEY (alias, unit_key)
+);
+CREATE INDEX IF NOT EXISTS unit_aliases_key ON unit_aliases(unit_key);
+CREATE TABLE IF NOT EXISTS indicators (key TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT, unit TEXT);
+CREATE TABLE IF NOT EXISTS indicator_aliases (
+  alias TEXT NOT NULL, indicator_key TEXT NOT NULL REFERENCES indicators(key) ON DELETE CASCADE,
+  kind TEXT NOT NULL, PRIMARY KEY (alias, indicator_key)
+);
+CREATE INDEX IF NOT EXISTS indicator_aliases_key ON indicator_aliases(indicator_key);
+"""
+
+# ---------------------------------------------------------------- folding
+
+_UNIT_PREFIX = regex.compile(r"^(?:县级|区级|市级|县|区|市)(?!场|民|容|政(?!府))(?=\p{Han}{2})")
+_IND_PREFIX = regex.compile(r"^(?:全县|全区|全市|我县|我区|我市|本县|本区|本市|县域|全省|县上|区上)")
+_IND_SUFFIX = regex.compile(r"(?:增速|增幅|增长率|总量|位次|排名)$")
+_SPACE = regex.compile(r"[\s\p{P}]+")
+
+
+def fold_unit(name: str | None) -> str:
+    """A unit name without its level prefix: 县发改局 → 发改局, 市统计局 → 统计局."""
+    s = _SPACE.sub("", name or "")
+    return _UNIT_PREFIX.sub("", s)
+
+
+def fold_indicator(name: str | None) -> str:
+    """An indicator name without place prefix and rate suffix: 全县固定资产投资增速 → 固定资产投资."""
+    s = _SPACE.sub("", name or "")
+    s = _IND_PREFIX.sub("", s)
+    return _IND_SUFFIX.sub("", s) or s
+
+
+def like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ---------------------------------------------------------------- tokens for FTS
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _jieba():
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)
+                try:
+                    jieba.load_userdict(str(lexicon.jieba_userdict()))
+                except Exception:  # a broken or missing lexicon must not stop indexing
+                    pass
+                _jieba_ready = True
+    return jieba
+
+
+_WORD = regex.compile(r"[\p{L}\p{N}]")
+
+
+def fts_tokens(text: str) -> str:
+    """Text as space-separated jieba search-mode tokens (punctuation dropped)."""
+    return " ".join(t for t in _jieba().lcut_for_search(text) if _WORD.search(t))
+
+
+def fts_query(term: str) -> str | None:
+    """An FTS5 MATCH expression for one search term (all its tokens), quoted."""
+    toks = [t for t in _jieba().lcut(term) if _WORD.search(t)]
+    if not toks:
+        return None
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in toks)
+
+
+# ---------------------------------------------------------------- ingest rows
+
+
+@dataclass
+class IngestSummary:
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(getattr(self, k)) for k in ("added", "unchanged", "replaced", "failed")}
+
+    def __str__(self) -> str:
+        c = self.counts()
+        return f"added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, failed {c['failed']}"
+
+
+def _num(v: Any) -> tuple[float | None, int]:
+    if v == "masked":
+        return None, 1
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v), 0
+    try:
+        return (float(v), 0) if v is not None else (None, 0)
+    except (TypeError, ValueError):
+        return None, 0
+
+
+def _owners(units) -> str:
+    return "、".join(f"{u.name}({u.role})" for u in units)
+
+
+def rows_from_result(result, path: str | None = None) -> dict[str, Any]:
+    """Plain rows for one extracted speech (picklable: built in worker processes).
+
+    Sentence references are local indexes (`_sent`); the writer turns them into ids.
+    """
+    doc, outline = result.doc, result.outline
+    m = doc.meta or {}
+    speech = {
+        "id": doc.sha256, "path": path or doc.path, "doc": doc.doc_id, "title": m.get("title") or None,
+        "locality": m.get("locality"), "level": m.get("level"), "speaker_role": m.get("speaker_role"),
+        "meeting_date": m.get("meeting_date"), "period": m.get("period"),
+        "period_reviewed": m.get("period_reviewed"), "period_planned": m.get("period_planned"),
+        "year": m.get("year"), "script": doc.script, "encoding": doc.encoding, "repairs": len(doc.repairs),
+        "chars": len(doc.text), "truncated": int(bool(m.get("truncated"))),
+        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "meta": json.dumps(m, ensure_ascii=False, default=str), "text": doc.text,
+    }
+    sections = []
+    for i, n in enumerate(outline.nodes):
+        chain = outline.chain(n)
+        sections.append({"idx": i, "parent_idx": n.parent, "level": n.level, "label": n.label, "heading": n.heading,
+                         "path": n.path, "headings": " › ".join(c.heading for c in chain), "role": n.role,
+                         "start": n.start, "head_end": n.head_end, "end": n.end})
+    sents = list(outline.sentences)
+    starts = [s.start for s in sents]
+    sentences = []
+    for i, s in enumerate(sents):
+        heads, _ = outline.section_of(s.start)
+        sentences.append({"idx": i, "start": s.start, "end": s.end, "paragraph": s.paragraph,
+                          "section": " › ".join(heads) or None, "text": s.text, "_tokens": fts_tokens(s.text)})
+
+    def sent_of(offset: int) -> int | None:
+        i = bisect.bisect_right(starts, offset) - 1
+        return i if i >= 0 and offset < sents[i].end else (i if i >= 0 else None)
+
+    def base(r) -> dict[str, Any]:
+        return {"_sent": sent_of(r.start), "start": r.start, "end": r.end,
+                "section": " › ".join(r.section) or None, "section_role": r.section_role}
+
+    metrics = []
+    for r in result.metrics:
+        v, masked = _num(r.value)
+        rk = r.rank
+        pos, _ = _num(rk.position) if rk else (None, 0)
+        metrics.append({**base(r), "indicator": r.indicator, "indicator_key": r.indicator_key,
+                        "indicator_fold": fold_indicator(r.indicator), "period": r.period, "measure": r.measure,
+                        "value": v, "masked": masked, "unit": r.unit, "direction": r.direction,
+                        "rank_scope": rk.scope if rk else None, "rank_position": int(pos) if pos is not None else None,
+                        "rank_from_bottom": int(rk.from_bottom) if rk else None, "rank_tier": rk.tier if rk else None,
+                        "compare_to": r.compare_to, "evidence": r.evidence})
+    targets = []
+    for r in result.targets:
+        v, masked = _num(r.value)
+        dr = r.deadline_range or (None, None)
+        targets.append({**base(r), "indicator": r.indicator, "indicator_key": r.indicator_key,
+                        "indicator_fold": fold_indicator(r.indicator), "comparator": r.comparator, "value": v,
+                        "masked": masked, "unit": r.unit, "deadline": r.deadline, "deadline_from": dr[0],
+                        "deadline_to": dr[1], "modality": r.modality,
+                        "units": json.dumps([u.to_dict() for u in r.units], ensure_ascii=False),
+                        "owners": _owners(r.units) or None, "evidence": r.evidence})
+    tasks = []
+    for r in result.tasks:
+        dr = r.deadline_range or (None, None)
+        tasks.append({**base(r), "action": r.action, "persons": json.dumps(r.persons, ensure_ascii=False),
+                      "deadline": r.deadline, "deadline_from": dr[0], "deadline_to": dr[1],
+                      "addressee": r.addressee, "units": json.dumps([u.to_dict() for u in r.units], ensure_ascii=False),
+                      "owners": _owners(r.units) or None, "evidence": r.evidence,
+                      "_units": [{"role": u.role, "name": u.name, "name_fold": fold_unit(u.name), "unit_key": u.key,
+                                  "kind": u.kind, "collective": int(bool(u.collective))} for u in r.units]})
+    return {"speech": speech, "sections": sections, "sentences": sentences,
+            "metrics": metrics, "targets": targets, "tasks": tasks}
+
+
+def _extract_rows(path: str) -> dict[str, Any]:
+    """Worker: run the pipeline on one file and return its rows (or raise)."""
+    from .extract import extract
+
+    return rows_from_result(extract(Path(path)), path)
+
+
+def _file_id(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _reason(err: BaseException) -> str:
+    from .normalize import InputError
+
+    if isinstance(err, InputError):
+        return err.reason
+    if isinstance(err, FileNotFoundError):
+        return "file not found"
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    return f"{type(err).__name__}: {err}"
+
+
+class SpeechNotFound(LookupError):
+    pass
+
+
+class AmbiguousSpeech(LookupError):
+    def __init__(self, ref: str, candidates: list[dict]):
+        self.ref, self.candidates = ref, candidates
+        names = "; ".join(f"{c['id'][:10]} {c.get('doc')} {c.get('title') or ''}".strip() for c in candidates[:8])
+        super().__init__(f"{ref!r} matches {len(candidates)} speeches: {names}")
+
+
+_PERIOD = regex.compile(r"^(\d{4})(?:[Qq]([1-4]))?$")
+_DATE = regex.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
+
+
+def _bound(value: str | None, upper: bool) -> tuple[str, str] | None:
+    """A --since/--until value as (column, bound): 2023Q1 (period), 2023 (year), 2023-07 (meeting date)."""
+    if not value:
+        return None
+    v = value.strip()
+    m = _PERIOD.match(v)
+    if m:
+        if m.group(2):
+            return "period", f"{m.group(1)}Q{m.group(2)}"
+        return "period", f"{m.group(1)}Q{4 if upper else 1}"
+    if _DATE.match(v):
+        return "meeting_date", v
+    raise ValueError(f"not a period or date: {value!r} (use 2023Q3, 2023 or 2023-07)")
+
+
+# ---------------------------------------------------------------- the store
+
+
+class Store:
+    """A SQLite database of ingested speeches and their records."""
+
+    def __init__(self, path: str | os.PathLike = DEFAULT_DB, *, readonly: bool = False, timeout: float = 30.0):
+        import sqlite_utils
+
+        self.path = str(path)
+        if self.path != ":memory:":
+            if readonly and not Path(self.path).exists():
+                raise FileNotFoundError(f"no database at {self.path} (run `speechminer ingest` first)")
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+        self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if self.path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+        self.sync_lexicons()
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception."""
+        if self.conn.in_transaction:
+            self.conn.commit()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+
+    def _migrate(self) -> None:
+        row = None
+        try:
+            row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        except sqlite3.OperationalError:
+            pass
+        current = row[0] if row and row[0] is not None else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} has schema version {current}, newer than this speechminer ({SCHEMA_VERSION})")
+        if current < SCHEMA_VERSION:
+            with self.transaction() as c:
+                for stmt in _statements(DDL):
+                    c.execute(stmt)
+                c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                          (SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+    # -- lexicons
+
+    def sync_lexicons(self, force: bool = False) -> bool:
+        """Load rules/units.yaml and rules/indicators.yaml into their tables when they changed."""
+        try:
+            units = lexicon.units()["entries"]
+        except Exception:  # missing or half-written file: keep what the DB has
+            units = None
+        try:
+            inds = lexicon.indicators()["entries"]
+        except Exception:
+            inds = None
+        digest = hashlib.sha256(json.dumps([units, inds], ensure_ascii=False, sort_keys=True, default=str)
+                                .encode()).hexdigest()
+        old = self.conn.execute("SELECT value FROM store_meta WHERE key = 'lexicon'").fetchone()
+        if not force and old and old[0] == digest:
+            return False
+        with self.transaction() as c:
+            if units is not None:
+                c.execute("DELETE FROM unit_aliases")
+                c.execute("DELETE FROM units")
+                for e in units:
+                    c.execute("INSERT OR REPLACE INTO units (key, name, type, collective) VALUES (?, ?, ?, ?)",
+                              (e["key"], e["name"], e.get("type"), int(bool(e.get("collective")))))
+                    seen: set[str] = set()
+                    for kind, names in (("name", [e["name"]]), ("alias", e.get("aliases") or []),
+                                        ("short", e.get("short") or [])):
+                        for a in names:
+                            for surface, k in ((a, kind), (fold_unit(a), "fold")):
+                                if surface and surface not in seen:
+                                    seen.add(surface)
+                                    c.execute("INSERT OR IGNORE INTO unit_aliases (alias, unit_key, kind) VALUES (?, ?, ?)",
+                                              (surface, e["key"], k))
+            if inds is not None:
+                c.execute("DELETE FROM indicator_aliases")
+                c.execute("DELETE FROM indicators")
+                for e in inds:
+                    c.execute("INSERT OR REPLACE INTO indicators (key, name, grp, unit) VALUES (?, ?, ?, ?)",
+                              (e["key"], e["name"], e.get("group"), e.get("unit")))
+                    seen = set()
+                    for kind, names in (("name", [e["name"]]), ("alias", e.get("aliases") or [])):
+                        for a in names:
+                            for surface, k in ((a, kind), (fold_indicator(a), "fold")):
+                                if surface and surface not in seen:
+                                    seen.add(surface)
+                                    c.execute("INSERT OR IGNORE INTO indicator_aliases (alias, indicator_key, kind) "
+                                              "VALUES (?, ?, ?)", (surface, e["key"], k))
+            c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('lexicon', ?)", (digest,))
+        return True
+
+    # -- ingest
+
+    def ingest(self, paths: Iterable[str | os.PathLike] | str | os.PathLike, progress: bool = True, workers: int = 1,
+               force: bool = False, on_event=None) -> IngestSummary:
+        """Run the pipeline on files (or the text files inside folders) and store them.
+
+        One transaction per speech. Content already stored is skipped ("unchanged");
+        a path whose content changed has its old speech replaced atomically; a file
+        that fails is listed in `failed` with its reason and the batch goes on.
+        `on_event(status, file, detail)` is called for each file.
+        """
+        from .cli import iter_inputs
+
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        files = list(iter_inputs([str(p) for p in paths]))
+        summary = IngestSummary()
+
+        def note(status: str, name: str, detail: str = "") -> None:
+            if status == "failed":
+                summary.failed.append((name, detail))
+            else:
+                getattr(summary, status).append(name)
+            if on_event:
+                on_event(status, name, detail)
+
+        todo: list[tuple[Path, str]] = []
+        for f in files:
+            try:
+                fid = _file_id(f)
+            except Exception as err:
+                note("failed", str(f), _reason(err))
+                continue
+            if not force and self.conn.execute("SELECT 1 FROM speeches WHERE id = ?", (fid,)).fetchone():
+                note("unchanged", str(f))
+                continue
+            todo.append((f, fid))
+
+        bar = _progress(len(todo), progress)
+        task = bar.add_task("ingesting", total=len(todo)) if bar else None
+        try:
+            if bar:
+                bar.start()
+            for f, result in _run(todo, workers):
+                name = str(f)
+                if isinstance(result, BaseException):
+                    note("failed", name, _reason(result))
+                else:
+                    try:
+                        status = self.write(result, path=str(Path(f).resolve()))
+                        note(status, name)
+                    except Exception as err:
+                        note("failed", name, _reason(err))
+                if bar:
+                    bar.advance(task)
+        finally:
+            if bar:
+                bar.stop()
+        return summary
+
+    def write(self, rows: dict[str, Any], path: str | None = None) -> str:
+        """Store one speech's rows in one transaction; returns added | replaced | unchanged."""
+        sp = dict(rows["speech"])
+        if path:
+            sp["path"] = path
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM speeches WHERE id = ?", (sp["id"],)).fetchone():
+                old_ids = [sp["id"]]  # re-ingest forced: rewrite in place
+            else:
+                old_ids = [r[0] for r in c.execute("SELECT id FROM speeches WHERE path = ?", (sp["path"],))]
+            for oid in old_ids:
+                self._delete(c, oid)
+            self._insert(c, sp, rows)
+        if sp["id"] in old_ids:
+            return "unchanged"
+        return "replaced" if old_ids else "added"
+
+    @staticmethod
+    def _delete(c: sqlite3.Connection, speech_id: str) -> None:
+        c.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE speech_id = ?)", (speech_id,))
+        c.execute("DELETE FROM speeches WHERE id = ?", (speech_id,))  # cascades to every record table
+
+    def delete(self, speech_id: str) -> None:
+        with self.transaction() as c:
+            self._delete(c, speech_id)
+
+    def _insert(self, c: sqlite3.Connection, sp: dict, rows: dict) -> None:
+        _insert_many(c, "speeches", [sp])
+        _insert_many(c, "sections", [{"speech_id": sp["id"], **s} for s in rows["sections"]])
+        base = c.execute("SELECT coalesce(max(id), 0) + 1 FROM sentences").fetchone()[0]
+        sents = rows["sentences"]
+        _insert_many(c, "sentences", [{"id": base + i, "speech_id": sp["id"],
+                                       **{k: v for k, v in s.items() if k != "_tokens"}} for i, s in enumerate(sents)])
+        c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)",
+                      [(base + i, s["_tokens"]) for i, s in enumerate(sents)])
+
+        def link(r: dict) -> dict:
+            out = {k: v for k, v in r.items() if not k.startswith("_")}
+            out["speech_id"] = sp["id"]
+            out["sentence_id"] = base + r["_sent"] if r.get("_sent") is not None else None
+            return out
+
+        _insert_many(c, "metrics", [link(r) for r in rows["metrics"]])
+        _insert_many(c, "targets", [link(r) for r in rows["targets"]])
+        tbase = c.execute("SELECT coalesce(max(id), 0) + 1 FROM tasks").fetchone()[0]
+        tasks, units = [], []
+        for i, r in enumerate(rows["tasks"]):
+            tasks.append({"id": tbase + i, **link(r)})
+            units.extend({"task_id": tbase + i, **u} for u in r.get("_units", []))
+        _insert_many(c, "tasks", tasks)
+        _insert_many(c, "task_units", units)
+        c.executemany("INSERT OR IGNORE INTO unit_names (name, name_fold) VALUES (?, ?)",
+                      {(u["name"], u["name_fold"]) for u in units})
+
+    # -- lookups
+
+    def resolve_unit(self, text: str) -> dict[str, Any]:
+        """What a user's unit text stands for: canonical keys and surface forms.
+
+        In the lexicon (as written, or with 县/区/市 stripped): its keys, and every
+        alias of those keys as folded surface names. Otherwise: the stored
+        surface names that equal or contain the text.
+        """
+        text = (text or "").strip()
+        cands = sorted({text, fold_unit(text)} - {""})
+        ph = ",".join("?" * len(cands))
+        keys = [r[0] for r in self.conn.execute(f"SELECT DISTINCT unit_key FROM unit_aliases WHERE alias IN ({ph})", cands)]
+        if not keys:
+            entry = None
+            try:
+                entry = lexicon.unit_lookup(text)
+            except Exception:
+                pass
+            if entry:
+                keys = [entry["key"]]
+        if keys:
+            kph = ",".join("?" * len(keys))
+            surf = {r[0] for r in self.conn.execute(
+                f"SELECT alias FROM unit_aliases WHERE unit_key IN ({kph})", keys)}
+            folds = sorted({fold_unit(s) for s in surf} | set(cands))
+            return {"mode": "lexicon", "keys": keys, "folds": folds, "names": []}
+        pattern = "%" + like_escape(text) + "%"
+        names = [r[0] for r in self.conn.execute(
+            "SELECT name FROM unit_names WHERE name_fold IN (" + ph + ") OR name LIKE ? ESCAPE '\\'",
+            [*cands, pattern])]
+        return {"mode": "surface", "keys": [], "folds": cands, "names": names}
+
+    def _unit_clause(self, unit: str, role: str | None) -> tuple[str, list]:
+        res = self.resolve_unit(unit)
+        conds, params = [], []
+        if res["keys"]:
+            conds.append(f"unit_key IN ({','.join('?' * len(res['keys']))})")
+            params += res["keys"]
+        if res["folds"]:
+            conds.append(f"name_fold IN ({','.join('?' * len(res['folds']))})")
+            params += res["folds"]
+        if res["names"]:
+            conds.append(f"name IN ({','.join('?' * len(res['names']))})")
+            params += res["names"]
+        where = "(" + " OR ".join(conds) + ")"
+        if role:
+            where += " AND role = ?"
+            params.append(role)
+        return where, params
+
+    def resolve_speech(self, ref: str) -> dict[str, Any]:
+        """A speech by id (or a prefix of 4+ hex digits), path, doc name or title fragment."""
+        ref = str(ref).strip()
+        cols = "id, doc, title, locality, period, meeting_date, path"
+        q = lambda sql, p: [dict(zip(("id", "doc", "title", "locality", "period", "meeting_date", "path"), r))  # noqa: E731
+                            for r in self.conn.execute(f"SELECT {cols} FROM speeches WHERE {sql}", p)]
+        tries: list[tuple[str, list]] = [("id = ?", [ref])]
+        if regex.fullmatch(r"[0-9a-fA-F]{4,63}", ref):
+            tries.append(("id >= ? AND id < ?", [ref.lower(), ref.lower() + "g"]))
+        p = Path(ref)
+        tries.append(("path = ?", [str(p.resolve())]))
+        tries.append(("path = ?", [ref]))
+        if p.exists() and p.is_file():
+            try:
+                tries.append(("id = ?", [_file_id(p)]))
+            except OSError:
+                pass
+        tries.append(("doc = ?", [ref]))
+        tries.append(("doc = ?", [p.stem]))
+        tries.append(("doc LIKE ? ESCAPE '\\'", [like_escape(ref) + "%"]))
+        tries.append(("instr(title, ?) > 0", [ref]))
+        for sql, params in tries:
+            found = q(sql, params)
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise AmbiguousSpeech(ref, found)
+        raise SpeechNotFound(f"no stored speech matches {ref!r} (try `speechminer speeches`)")
+
+    # -- queries
+
+    def _read(self, sql: str, params: list | tuple = ()):
+        import pandas as pd
+
+        return pd.read_sql_query(sql, self.conn, params=list(params))
+
+    @staticmethod
+    def _speech_filters(locality: str | None, since: str | None, until: str | None,
+                        alias: str = "s") -> tuple[list[str], list]:
+        conds, params = [], []
+        if locality:
+            conds.append(f"{alias}.locality = ?")
+            params.append(locality.strip())
+        for value, upper in ((since, False), (until, True)):
+            b = _bound(value, upper)
+            if b:
+                col, v = b
+                conds.append(f"{alias}.{col} {'<=' if upper else '>='} ?")
+                params.append(v)
+        return conds, params
+
+    def tasks(self, unit: str | None = None, role: str | None = None, locality: str | None = None,
+              since: str | None = None, until: str | None = None, limit: int | None = None):
+        """Tasks, optionally of one unit (alias aware) in one role, place and period range."""
+        conds, params = self._speech_filters(locality, since, until)
+        if unit:
+            where, uparams = self._unit_clause(unit, role)
+            head = (f"WITH hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM task_units "
+                    f"WHERE {where} GROUP BY task_id) ")
+            join = "FROM hit JOIN tasks t ON t.id = hit.task_id "
+            params = uparams + params
+            role_col = "hit.matched_role"
+        elif role:
+            head = ("WITH hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM task_units "
+                    "WHERE role = ? GROUP BY task_id) ")
+            join = "FROM hit JOIN tasks t ON t.id = hit.task_id "
+            params = [role] + params
+            role_col = "hit.matched_role"
+        else:
+            head, join, role_col = "", "FROM tasks t ", "NULL"
+        sql = (head + "SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, t.section, t.owners AS units, "
+               f"{role_col} AS role, t.action, t.deadline, t.addressee, t.persons, se.text AS sentence, t.evidence, "
+               "t.speech_id, t.id AS task_id, t.start, t.\"end\" "
+               + join + "JOIN speeches s ON s.id = t.speech_id LEFT JOIN sentences se ON se.id = t.sentence_id "
+               + ("WHERE " + " AND ".join(conds) + " " if conds else "")
+               + "ORDER BY s.meeting_date, s.doc, t.start")
+        if limit:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return self._read(sql, params)
+
+    def _indicator_clause(self, indicator: str, alias: str) -> tuple[str, list]:
+        text = indicator.strip()
+        cands = sorted({text, fold_indicator(text)} - {""})
+        ph = ",".join("?" * len(cands))
+        keys = [r[0] for r in self.conn.execute(
+            f"SELECT DISTINCT indicator_key FROM indicator_aliases WHERE alias IN ({ph})", cands)]
+        conds, params = [f"{alias}.indicator_fold IN ({ph})"], list(cands)
+        if keys:
+            conds.append(f"{alias}.indicator_key IN ({','.join('?' * len(keys))})")
+            params += keys
+        conds.append(f"instr({alias}.indicator, ?) > 0")
+        params.append(text)
+        return "(" + " OR ".join(conds) + ")", params
+
+    def targets(self, indicator: str | None = None, unit: str | None = None, locality: str | None = None,
+                since: str | None = None, until: str | None = None):
+        """Quantified targets, optionally of one indicator (alias aware) and one responsible unit."""
+        conds, params = [], []
+        if indicator:
+            w, p = self._indicator_clause(indicator, "g")
+            conds.append(w)
+            params += p
+        if unit:
+            res = self.resolve_unit(unit)
+            names = sorted(set(res["folds"]) | set(res["names"]))
+            sub = [f"instr(g.owners, ?) > 0" for _ in names]
+            if sub:
+                conds.append("(" + " OR ".join(sub) + ")")
+                params += names
+        sc, sp = self._speech_filters(locality, since, until)
+        conds += sc
+        params += sp
+        sql = ("SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, g.section, g.indicator, g.indicator_key, "
+               "g.comparator, g.value, g.masked, g.unit, g.deadline, g.modality, g.owners, se.text AS sentence, "
+               "g.evidence, g.speech_id, g.id AS target_id, g.start, g.\"end\" "
+               "FROM targets g JOIN speeches s ON s.id = g.speech_id LEFT JOIN sentences se ON se.id = g.sentence_id "
+               + ("WHERE " + " AND ".join(conds) + " " if conds else "")
+               + "ORDER BY s.meeting_date, s.doc, g.start")
+        return self._read(sql, params)
+
+    def metrics(self, indicator: str | None = None, locality: str | None = None,
+                since: str | None = None, until: str | None = None):
+        """Reported values as a time series across speeches (ordered by meeting date)."""
+        conds, params = [], []
+        if indicator:
+            w, p = self._indicator_clause(indicator, "m")
+            conds.append(w)
+            params += p
+        sc, sp = self._speech_filters(locality, since, until)
+        conds += sc
+        params += sp
+        sql = ("SELECT s.meeting_date, s.period AS speech_period, s.locality, s.doc, m.indicator, m.indicator_key, "
+               "m.period, m.measure, m.value, m.masked, m.unit, m.direction, m.rank_scope, m.rank_position, "
+               "m.rank_from_bottom, m.rank_tier, m.compare_to, m.evidence, se.text AS sentence, m.speech_id, "
+               "m.id AS metric_id, m.start, m.\"end\" "
+               "FROM metrics m JOIN speeches s ON s.id = m.speech_id LEFT JOIN sentences se ON se.id = m.sentence_id "
+               + ("WHERE " + " AND ".join(conds) + " " if conds else "")
+               + "ORDER BY s.meeting_date IS NULL, s.meeting_date, s.doc, m.start")
+        return self._read(sql, params)
+
+    def search(self, text: str, limit: int = 200, locality: str | None = None):
+        """Sentences containing every whitespace-separated term of `text`."""
+        import pandas as pd
+
+        terms = [t for t in regex.split(r"\s+", (text or "").strip()) if t]
+        cols = ("SELECT s.doc, s.title, s.locality, s.period, se.section, se.text AS sentence, se.speech_id, "
+                "se.id AS sentence_id, se.start, se.\"end\" ")
+        if not terms:
+            return pd.DataFrame(columns=["doc", "title", "locality", "period", "section", "sentence",
+                                         "speech_id", "sentence_id", "start", "end"])
+        check = " AND ".join("instr(se.text, ?) > 0" for _ in terms)
+        extra, eparams = "", []
+        if locality:
+            extra, eparams = " AND s.locality = ?", [locality]
+        exprs = [fts_query(t) for t in terms]
+        df = None
+        if all(exprs):
+            match = " AND ".join(f"({e})" for e in exprs)
+            sql = (cols + "FROM sentences_fts f JOIN sentences se ON se.id = f.rowid JOIN speeches s ON s.id = se.speech_id "
+                   f"WHERE sentences_fts MATCH ? AND {check}{extra} ORDER BY s.meeting_date, s.doc, se.start LIMIT ?")
+            df = self._read(sql, [match, *terms, *eparams, int(limit)])
+        if df is None or df.empty:  # 1-character terms, or words jieba cut differently
+            sql = (cols + f"FROM sentences se JOIN speeches s ON s.id = se.speech_id WHERE {check}{extra} "
+                   "ORDER BY s.meeting_date, s.doc, se.start LIMIT ?")
+            df = self._read(sql, [*terms, *eparams, int(limit)])
+        return df
+
+    def units(self, include_unlisted: bool = True):
+        """Known units with their aliases and task counts; unlisted surface names after them."""
+        import pandas as pd
+
+        known = self._read(
+            "SELECT u.key, u.name, u.type, "
+            "(SELECT group_concat(alias, '、') FROM unit_aliases a WHERE a.unit_key = u.key AND a.kind != 'fold') AS aliases, "
+            "(SELECT count(DISTINCT tu.task_id) FROM task_units tu WHERE tu.unit_key = u.key OR tu.name_fold IN "
+            "  (SELECT alias FROM unit_aliases a2 WHERE a2.unit_key = u.key)) AS tasks "
+            "FROM units u ORDER BY tasks DESC, u.key")
+        if not include_unlisted:
+            return known
+        other = self._read(
+            "SELECT NULL AS key, tu.name_fold AS name, 'unlisted' AS type, group_concat(DISTINCT tu.name) AS aliases, "
+            "count(DISTINCT tu.task_id) AS tasks FROM task_units tu "
+            "WHERE tu.unit_key IS NULL AND tu.name_fold NOT IN (SELECT alias FROM unit_aliases) "
+            "GROUP BY tu.name_fold ORDER BY tasks DESC, tu.name_fold")
+        parts = [d for d in (known, other) if not d.empty]
+        return pd.concat(parts, ignore_index=True) if parts else known
+
+    def speeches(self, locality: str | None = None, since: str | None = None, until: str | None = None):
+        conds, params = self._speech_filters(locality, since, until)
+        return self._read(
+            "SELECT s.id, s.doc, s.title, s.locality, s.level, s.period, s.meeting_date, s.speaker_role, s.chars, "
+            "(SELECT count(*) FROM metrics m WHERE m.speech_id = s.id) AS metrics, "
+            "(SELECT count(*) FROM targets g WHERE g.speech_id = s.id) AS targets, "
+            "(SELECT count(*) FROM tasks t WHERE t.speech_id = s.id) AS tasks, s.path, s.ingested_at "
+            "FROM speeches s " + ("WHERE " + " AND ".join(conds) + " " if conds else "")
+            + "ORDER BY s.meeting_date, s.doc", params)
+
+    # -- diff
+
+    def commitments(self, speech_id: str) -> dict[str, list[dict]]:
+        """The targets and tasks of one stored speech in diff.py's form."""
+        from . import diff as diff_mod
+
+        tg = [dict(zip(("indicator", "indicator_key", "comparator", "value", "masked", "unit", "deadline",
+                        "deadline_from", "deadline_to", "modality", "units", "evidence", "sentence", "section", "start"), r))
+              for r in self.conn.execute(
+                  "SELECT g.indicator, g.indicator_key, g.comparator, g.value, g.masked, g.unit, g.deadline, "
+                  "g.deadline_from, g.deadline_to, g.modality, g.units, g.evidence, se.text, g.section, g.start "
+                  "FROM targets g LEFT JOIN sentences se ON se.id = g.sentence_id WHERE g.speech_id = ? ORDER BY g.start",
+                  (speech_id,))]
+        tk = [dict(zip(("id", "action", "persons", "deadline", "deadline_from", "deadline_to", "units", "evidence",
+                        "sentence", "section", "start"), r))
+              for r in self.conn.execute(
+                  "SELECT t.id, t.action, t.persons, t.deadline, t.deadline_from, t.deadline_to, t.units, t.evidence, "
+                  "se.text, t.section, t.start FROM tasks t LEFT JOIN sentences se ON se.id = t.sentence_id "
+                  "WHERE t.speech_id = ? ORDER BY t.start", (speech_id,))]
+        return {"targets": [diff_mod.target_item(r) for r in tg], "tasks": [diff_mod.task_item(r) for r in tk]}
+
+    def diff_changes(self, a: str, b: str):
+        """(speech a, speech b, list of diff.Change) for two speech references."""
+        from . import diff as diff_mod
+
+        sa, sb = self.resolve_speech(a), self.resolve_speech(b)
+        return sa, sb, diff_mod.compare(self.commitments(sa["id"]), self.commitments(sb["id"]))
+
+    def diff(self, a: str, b: str):
+        from . import diff as diff_mod
+
+        _, _, changes = self.diff_changes(a, b)
+        return diff_mod.to_dataframe(changes)
+
+    def speech_for_period(self, locality: str, period: str) -> dict[str, Any]:
+        b = _bound(period, False)
+        if not b or b[0] != "period":
+            raise ValueError(f"not a quarter: {period!r} (use 2023Q2)")
+        rows = self.conn.execute(
+            "SELECT id, doc, title, locality, period, meeting_date, path FROM speeches WHERE locality = ? AND period = ? "
+            "ORDER BY meeting_date DESC, ingested_at DESC", (locality.strip(), b[1])).fetchall()
+        if not rows:
+            known = [r[0] for r in self.conn.execute(
+                "SELECT DISTINCT period FROM speeches WHERE locality = ? AND period IS NOT NULL ORDER BY period",
+                (locality.strip(),))]
+            raise SpeechNotFound(f"no stored speech of {locality} for {b[1]}"
+                                 + (f" (stored periods: {', '.join(known)})" if known else " (no speech of that locality)"))
+        if len(rows) > 1:
+            raise AmbiguousSpeech(f"{locality} {b[1]}", [dict(zip(("id", "doc", "title", "locality", "period",
+                                                                    "meeting_date", "path"), r)) for r in rows])
+        return dict(zip(("id", "doc", "title", "locality", "period", "meeting_date", "path"), rows[0]))
+
+    def diff_period_changes(self, locality: str, from_period: str, to_period: str):
+        from . import diff as diff_mod
+
+        sa, sb = self.speech_for_period(locality, from_period), self.speech_for_period(locality, to_period)
+        return sa, sb, diff_mod.compare(self.commitments(sa["id"]), self.commitments(sb["id"]))
+
+    def diff_period(self, locality: str, from_period: str, to_period: str):
+        from . import diff as diff_mod
+
+        _, _, changes = self.diff_period_changes(locality, from_period, to_period)
+        return diff_mod.to_dataframe(changes)
+
+    # -- maintenance
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+    def rows(self, table: str) -> Iterator[dict[str, Any]]:
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; one of: {', '.join(TABLES)}")
+        cur = self.conn.execute(f"SELECT * FROM {table}")
+        names = [d[0] for d in cur.description]
+        for r in cur:
+            yield dict(zip(names, r))
+
+    def doctor(self) -> dict[str, Any]:
+        fts = self.conn.execute("SELECT count(*) FROM sentences_fts").fetchone()[0]
+        return {
+            "path": self.path,
+            "schema_version": self.schema_version,
+            "integrity_check": "; ".join(r[0] for r in self.conn.execute("PRAGMA integrity_check")),
+            "foreign_key_violations": len(self.conn.execute("PRAGMA foreign_key_check").fetchall()),
+            "journal_mode": self.conn.execute("PRAGMA journal_mode").fetchone()[0],
+            "fts_rows": fts,
+            **{f"rows.{k}": v for k, v in self.counts().items()},
+        }
+
+    def explain(self, sql: str, params: list | tuple = ()) -> list[str]:
+        return [r[3] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, list(params))]
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        if sqlite3.complete_statement("\n".join(buf)):
+            out.append("\n".join(buf).strip())
+            buf = []
+    return [s for s in out if s]
+
+
+_COLS: dict[str, list[str]] = {}
+
+
+def _insert_many(c: sqlite3.Connection, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    cols = list(rows[0].keys())
+    sql = f"INSERT INTO {table} ({', '.join(chr(34) + k + chr(34) for k in cols)}) VALUES ({', '.join('?' * len(cols))})"
+    c.executemany(sql, [tuple(r.get(k) for k in cols) for r in rows])
+
+
+def _run(todo: list[tuple[Path, str]], workers: int) -> Iterator[tuple[Path, Any]]:
+    """(file, rows or the exception) for each file, extracted in order (workers > 1: in processes)."""
+    if workers <= 1 or len(todo) < 2:
+        for f, _ in todo:
+            try:
+                yield f, _extract_rows(str(f))
+            except Exception as err:  # any bug in a stage must not stop the batch
+                yield f, err
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [(f, pool.submit(_extract_rows, str(f))) for f, _ in todo]
+        for f, fut in futures:
+            try:
+                yield f, fut.result()
+            except Exception as err:
+                yield f, err
+
+
+def _progress(n: int, wanted: bool):
+    if not wanted or n < 10 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=True)
