@@ -76,8 +76,9 @@ def _value(v: Any, masked: Any = None) -> Any:
 
 
 def _deadline(d: dict) -> str | None:
-    if d.get("deadline_from") or d.get("deadline_to"):
-        return f"{d.get('deadline_from')}..{d.get('deadline_to')}"
+    # the end of the resolved range: its start is the meeting date, which moves between speeches
+    if d.get("deadline_to"):
+        return str(d["deadline_to"])
     s = _NOISE.sub("", d.get("deadline") or "")
     return _DEADLINE_TAIL.sub("", s) or None
 
