@@ -1,7 +1,703 @@
-"""Stage 3b: assigned tasks with responsible units, roles, persons and deadlines."""
+"""Stage 3b: assigned tasks with responsible units, roles, persons and deadlines.
+
+A task is a clause where the speech tells an addressee to do something. Each
+clause of a sentence is matched against a small grammar (word lists in
+rules/task_cues.yaml, unit names in rules/units.yaml):
+
+    SUBJECT + CUE + ACTION     各乡镇要… · 大家务必… · 县住建局要抓紧推进…
+    SUBJECT + ROLE (+ACTION)   发改牵头，… · 请龚颖同志牵头，发改局具体负责，…
+    SUBJECT + 会同 + SUBJECT   请林冲同志会同县生态环境分局，…   (the second supports)
+    SUBJECT                    各经济指标牵头单位，要…            (subject-only clause)
+    要求 + SUBJECT + ACTION    就是要求同志们做好顶层设计
+    CUE + ACTION               要…  (a task only with a subject carried over ；)
+
+SUBJECT is a list of addressees (units, people, posts, groups) separated by
+、和及 or 各, with an optional 等… tail; it must be parsed whole, so a topic
+(经济指标要更优, 我们要…, 做得好的要保持) is never an addressee. Units named
+anywhere else in a clause (报县委、县政府, 与省市发改委对接) are never taken.
+Tag lines (（责任单位：县住建局）, 牵头单位：X；责任单位：Y) are read separately.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
-def extract(doc, outline):
+import regex
+
+from . import dates, lexicon
+from .records import Task, UnitRef
+
+_FLAGS = regex.V1
+
+
+def _alt(items) -> str:
+    """Regex fragments from the rules, longest first."""
+    return "|".join(sorted({str(i) for i in items}, key=len, reverse=True))
+
+
+def _lit(items) -> str:
+    return "|".join(regex.escape(i) for i in sorted(set(items), key=len, reverse=True))
+
+
+def _lexicon() -> tuple[list[str], Any]:
+    """Unit aliases and short forms (empty when units.yaml is not there yet)."""
+    try:
+        lex = lexicon.units()
+    except FileNotFoundError:
+        return [], None
+    names = [a for a in list(lex["alias"]) + list(lex["short"]) if a and len(a) >= 2]
+    return names, lex
+
+
+@dataclass
+class _G:
+    cues: dict
+    item: regex.Pattern
+    kinds: dict
+    subj_modal: regex.Pattern
+    subj_role: regex.Pattern
+    subj_huitong: regex.Pattern
+    subj_only: regex.Pattern
+    subj_verb: regex.Pattern
+    require: regex.Pattern
+    bare: regex.Pattern
+    act_huitong: regex.Pattern
+    act_lead: regex.Pattern
+    act_support: regex.Pattern
+    act_role: regex.Pattern
+    non_task: list
+    other_level: regex.Pattern
+    never: frozenset
+    open_stop: frozenset
+    generic_person: regex.Pattern
+    generic_post: regex.Pattern
+    framing: regex.Pattern
+    list_intro: regex.Pattern
+    list_item: regex.Pattern
+    list_owner: regex.Pattern
+    deadline: regex.Pattern
+    sentence_time: regex.Pattern
+    tag: regex.Pattern
+    tag_role: dict
+    roles: dict
+    quick: regex.Pattern
+    lex: Any = None
+    lex_names: frozenset = field(default_factory=frozenset)
+
+
+@cache
+def G() -> _G:
+    c = lexicon.rules("task_cues.yaml")
+    names, lex = _lexicon()
+    han = r"\p{Han}"
+    nc = r"[\p{Han}--[的要是和与及等、对在]]"  # a character of a name
+    mask = r"(?:[XＸxｘ×＊*□○]{1,3}|某某)"
+    namech = rf"(?:{nc}|[XＸxｘ×＊*□○])"
+    lvl = _alt(c["local_levels"])
+    mod = rf"[{han}\d*＊X×“”]{{1,16}}?的"
+    lex_re = rf"(?:(?:{lvl})?\L<aliases>)" if names else r"(?!)"
+    open_re = rf"(?:{namech}{{1,10}}?(?:{_alt(c['open_unit_heads'])}))"
+    coll_a = (rf"(?:(?:{_alt(c['collective_scope'])})?(?:{_alt(c['collective_prefixes'])})+"
+              rf"{nc}{{0,12}}?(?:{_alt(c['collective_heads'])}))")
+    coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"
+    coll_b = rf"(?:{mod}{nc}{{0,6}}?(?:{_alt(c['modified_heads'])}))"
+    p_named = rf"(?:{c['person_named']})"
+    post = rf"(?:(?:{mask}|{nc}{{1,2}}?)(?:{_alt(c['post_titles'])}))"
+    p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
+              rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
+    p_unit = (rf"(?:(?:在座的|在座|{coll_a}|{lex_re}|{coll_c}|{open_re})“?(?:{_alt(c['unit_person_heads'])})”?)")
+    pure = rf"(?:{c['pure_addressees']})"
+    q = r"[“”\"‘’]?"
+    item = rf"{q}(?:{p_unit}|{pure}|{p_named}|{post}|{p_coll}|{lex_re}|{coll_a}|{coll_c}|{coll_b}|{open_re}){q}"
+    sep = _alt(c["separators"])
+    etc = rf"等(?:(?:[\d一二三四五六七八九十两]+(?:个|家))?[{han}\d“”]{{0,20}}?(?:{_alt(c['etc_heads'])}))?"
+
+    def subj(name: str) -> str:
+        return (rf"(?P<{name}>(?P<{name}_it>{item})(?:(?:{sep})(?P<{name}_it>{item})|(?P<{name}_etc>{etc}))*"
+                rf"(?:之间|之中)?)")
+
+    adv = rf"(?:{_alt(c['lead_adverbs'])})*"
+    cue = rf"(?P<cue>(?:{_alt(c['modal_pre'])})*(?:{_alt(c['modal_core'])}))"
+    roles = {r: list(ws) for r, ws in c["roles"].items()}
+    role_words = {w: r for r, ws in roles.items() for w in ws}
+    role = rf"(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"
+    kw = {"aliases": names} if names else {}
+
+    def comp(p: str, flags: int = 0) -> regex.Pattern:
+        return regex.compile(p, _FLAGS | flags, **kw)
+
+    tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
+    return _G(
+        cues=c,
+        item=comp(item),
+        kinds={
+            "pure": comp(rf"^{q}{pure}{q}$"),
+            "p_unit": comp(rf"^{q}{p_unit}{q}$"),
+            "p_named": comp(rf"^{q}{p_named}{q}$"),
+            "post": comp(rf"^{q}{post}{q}$"),
+            "p_coll": comp(rf"^{q}{p_coll}{q}$"),
+            "lex": comp(rf"^{q}{lex_re}{q}$"),
+            "coll": comp(rf"^{q}(?:{coll_a}|{coll_c}|{coll_b}){q}$"),
+            "open": comp(rf"^{q}{open_re}{q}$"),
+        },
+        subj_modal=comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
+        subj_role=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?{role}(?P<act>.*)$"),
+        subj_huitong=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?会同{subj('o')}(?P<act>.*)$"),
+        subj_only=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}$"),
+        subj_verb=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
+        require=comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
+        bare=comp(rf"^{adv}{cue}(?P<act>.*)$"),
+        act_huitong=comp(rf"^(?:积极|主动|及时|加强|要)*会同{subj('o')}"),
+        act_lead=regex.compile(c["action_lead"]),
+        act_support=regex.compile(c["action_support"]),
+        act_role=regex.compile(rf"^(?:{_alt(c['modal_pre'])})*(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"),
+        non_task=[regex.compile(p) for p in c["non_task_actions"]],
+        other_level=regex.compile(c["other_level"]),
+        never=frozenset(c["never_addressee"]),
+        open_stop=frozenset(c["open_unit_stop"]),
+        generic_person=regex.compile(rf"^(?:{_alt(c['generic_person_prefixes'])})同志$"),
+        generic_post=regex.compile(rf"^(?:{_alt(c['generic_post_prefixes'])})"),
+        framing=regex.compile(c["framing_clause"]),
+        list_intro=regex.compile(c["list_intro"]),
+        list_item=regex.compile(c["list_item"]),
+        list_owner=comp(rf"(?:对|向|要求|请){subj('s')}(?:[：:]|提出|提|讲|明确)"),
+        deadline=regex.compile(_alt(c["deadlines"])),
+        sentence_time=regex.compile(c["sentence_time"]),
+        tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
+        tag_role=tag_role,
+        roles=role_words,
+        quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|{_alt(c['weak_verbs'])}"),
+        lex=lex,
+        lex_names=frozenset(names),
+    )
+
+
+# ------------------------------------------------------------ addressees
+
+
+@dataclass
+class _Addr:
+    kind: str  # unit | person | pure
+    name: str
+    role: str = "responsible"
+    named: bool = False
+    collective: bool = True
+    key: str | None = None
+    unit_type: str | None = None
+
+
+def _strip_q(s: str) -> str:
+    return s.strip("“”\"‘’ ")
+
+
+def classify(text: str, city_level: bool = False) -> _Addr | None:
+    """One addressee as written, or None when it is no local addressee."""
+    g = G()
+    name = _strip_q(text)
+    if not name or name in g.never:
+        return None
+    k = g.kinds
+    if k["pure"].match(text):
+        return _Addr("pure", name)
+    if k["p_unit"].match(text):
+        return _Addr("person", name)
+    if k["p_named"].match(text):
+        generic = bool(g.generic_person.match(name)) or len(name) > 6
+        return _Addr("person", name, named=not generic, collective=generic)
+    if k["post"].match(text) and not k["p_coll"].match(text):
+        generic = bool(g.generic_post.match(name))
+        return _Addr("person", name, named=not generic, collective=generic)
+    if k["p_coll"].match(text):
+        # 承担各项指标的县级分管领导 → 县级分管领导 (the post; 在座的 stays)
+        if "的" in name and not name.startswith("在座的"):
+            name = name.rsplit("的", 1)[1] or name
+        return _Addr("person", name)
+    entry = None
+    if g.lex is not None and k["lex"].match(text):
+        entry = lexicon.unit_lookup(name)
+    if entry is None and g.other_level.match(name) and not (city_level and name.startswith("市")):
+        return None  # 省市发改委, 国家发改委, 市上: another level of government
+    if entry is None and g.lex is not None:
+        entry = lexicon.unit_lookup(name)
+    if entry is not None:
+        coll = bool(entry.get("collective"))
+        return _Addr("unit", name, named=not coll, collective=coll, key=entry["key"], unit_type=entry.get("type"))
+    if k["coll"].match(text):
+        return _Addr("unit", name, named=False, collective=True, unit_type="collective")
+    if k["open"].match(text):
+        bare = lexicon.LEVEL_PREFIX.sub("", name)
+        if name in g.open_stop or bare in g.open_stop:
+            return None
+        return _Addr("unit", name, named=True, collective=False, unit_type="open")
+    return None
+
+
+def _subject(m: regex.Match, name: str, city: bool, base: int) -> list[tuple[_Addr, int, int]]:
+    """Addressees captured by subj(name), with absolute spans; 等…牵头单位 makes the list lead."""
+    out = []
+    items = list(zip(m.captures(f"{name}_it"), m.starts(f"{name}_it"), m.ends(f"{name}_it")))
+    etcs = list(zip(m.captures(f"{name}_etc"), m.starts(f"{name}_etc")))
+    for text, s, e in items:
+        a = classify(text, city)
+        if a is None:
+            continue
+        tail = next((t for t, es in etcs if es >= e), "")
+        if "牵头" in tail:
+            a.role = "lead"
+        out.append((a, base + s, base + e))
+    return out
+
+
+# ------------------------------------------------------------ sentences
+
+_STOP = regex.compile(r"[。！？!?](?![”’」』）)])")
+_CLAUSE_MARK = regex.compile(r"[，,：:；;。！？!?]")
+_PAIRS = {"“": "”", "（": "）", "(": ")", "‘": "’", "《": "》"}
+_OPENERS = regex.compile(r"[“（(‘《]")
+QUOTE_SPAN = 40  # a quote or bracket left open longer than this is a scraping fault
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A sentence as tasks see it: outline sentences re-cut at 。！？ that an
+    unclosed quote had swallowed (…“国之大者。一季度，…)."""
+
+    start: int
+    end: int
+    text: str
+    paragraph: int
+
+    def clauses(self) -> list[tuple[int, int]]:
+        t = self.text
+        protected: list[tuple[int, int]] = []
+        for m in _OPENERS.finditer(t):
+            close = t.find(_PAIRS[m.group(0)], m.end(), m.end() + QUOTE_SPAN)
+            if close > 0:
+                protected.append((m.start(), close))
+        spans, last = [], 0
+        for m in _CLAUSE_MARK.finditer(t):
+            p = m.start()
+            if any(a < p < b for a, b in protected):
+                continue
+            if p > last:
+                spans.append((self.start + last, self.start + p))
+            last = m.end()
+        if last < len(t):
+            spans.append((self.start + last, self.start + len(t)))
+        return spans
+
+
+def _pieces(sentences) -> list[_Piece]:
+    out = []
+    for s in sentences:
+        last = 0
+        for m in _STOP.finditer(s.text):
+            if m.end() < len(s.text):
+                out.append(_Piece(s.start + last, s.start + m.end(), s.text[last:m.end()], s.paragraph))
+                last = m.end()
+        out.append(_Piece(s.start + last, s.end, s.text[last:], s.paragraph))
+    return [p for p in out if p.text.strip()]
+
+
+# ------------------------------------------------------------ tasks
+
+
+@dataclass
+class _Draft:
+    start: int
+    end: int
+    addrs: list[_Addr]
+    action: str = ""
+    carried: bool = False
+
+
+def _units(addrs: list[_Addr]) -> tuple[list[UnitRef], list[str], bool]:
+    units, persons, seen = [], [], set()
+    for a in addrs:
+        if (a.kind, a.name) in seen:
+            continue
+        seen.add((a.kind, a.name))
+        if a.kind == "unit":
+            units.append(UnitRef(a.name, a.role, a.key, a.unit_type, a.collective))
+        elif a.kind == "person":
+            persons.append(a.name)
+    named = any(a.named for a in addrs)
+    return units, persons, named
+
+
+def _copy(addrs: list[_Addr]) -> list[_Addr]:
+    return [_Addr(**a.__dict__) for a in addrs]
+
+
+def _trim_action(text: str) -> str:
+    g = G()
+    t = text.strip(" ，,；;。：:")
+    t = regex.sub(r"^(?:要|都要|也要|务必|必须|一定要|进一步|切实|认真)+", "", t)
+    m = g.deadline.match(t)
+    if m:
+        t = t[m.end():]
+    return t.strip(" ，,")
+
+
+def extract(doc, outline) -> list[Task]:
     """Task records of one document."""
-    return []
+    g = G()
+    text = doc.text
+    city = (doc.meta or {}).get("level") == "市"
+    ref = (doc.meta or {}).get("meeting_date") or (doc.meta or {}).get("year")
+    drafts: list[tuple[_Draft, Any]] = []
+    sentences = _pieces(outline.sentences)
+    carry: list[_Addr] | None = None
+    list_owner: list[_Addr] | None = None
+    prev = None
+    for sent in sentences:
+        stext = sent.text.rstrip("”’」』）)》〉】 ")
+        continued = prev is not None and prev.paragraph == sent.paragraph and prev_end in "；;"
+        if not continued:
+            carry = None
+        is_item = bool(g.list_item.match(sent.text))
+        if list_owner is not None and not is_item and prev is not None and prev.paragraph != sent.paragraph:
+            list_owner = None
+        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city)
+        for d in got:
+            drafts.append((d, sent))
+        own = [d for d in got if not d.carried]
+        if own:
+            carry = own[-1].addrs
+        elif got:
+            carry = got[-1].addrs
+        if g.list_intro.search(stext):
+            owner = own[-1].addrs if own else None
+            if owner is None:
+                m = g.list_owner.search(sent.text)
+                if m:
+                    owner = [a for a, _, _ in _subject(m, "s", city, 0)] or None
+            list_owner = owner or list_owner
+        prev, prev_end = sent, (stext[-1:] or "")
+    tasks = [_task(doc, d, s, ref, drafts) for d, s in drafts]
+    tasks = _tags(doc, tasks, city, ref)
+    tasks.sort(key=lambda t: t.start)
+    return tasks
+
+
+def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
+    g = G()
+    text = doc.text
+    spans = sent.clauses()
+    out: list[_Draft] = []
+    pending: list[_Addr] = []
+    pending_start: int | None = None
+    pending_roles = False
+    framing_only = True
+    carried_used = False
+    last: _Draft | None = None
+
+    def flush(end: int, action: str = "") -> None:
+        nonlocal pending, pending_start, pending_roles, last
+        if pending and pending_start is not None:
+            d = _Draft(pending_start, end, pending, action)
+            out.append(d)
+            last = d
+        pending, pending_start, pending_roles = [], None, False
+
+    for idx, (cs, ce) in enumerate(spans):
+        clause = text[cs:ce]
+        if not g.quick.search(clause) and not pending and len(clause) > 40:
+            framing_only = framing_only and bool(g.framing.match(clause))
+            continue
+        # 1. X会同Y，…
+        m = g.subj_huitong.match(clause)
+        if m:
+            s = _subject(m, "s", city, cs)
+            o = _subject(m, "o", city, cs)
+            if s or o:
+                for a, _, _ in o:
+                    a.role = "support"
+                start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                act = m.group("act")
+                addrs = pending + [a for a, _, _ in s] + [a for a, _, _ in o]
+                start = pending_start if pending_start is not None else start
+                pending, pending_start, pending_roles = [], None, False
+                end = ce
+                if not act.strip() and idx + 1 < len(spans):
+                    act = text[spans[idx + 1][0]:spans[idx + 1][1]]
+                d = _Draft(start, end, addrs, act)
+                out.append(d)
+                last = d
+                framing_only = False
+                continue
+        # 2. role clause: 发改牵头 · 请龚颖同志牵头 · 发改局具体负责 · 由县发改委负责汇总梳理
+        m = g.subj_role.match(clause)
+        if m:
+            s = _subject(m, "s", city, cs)
+            if s:
+                role = g.roles[m.group("role")]
+                for a, _, _ in s:
+                    a.role = role
+                start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                if pending_start is None:
+                    pending_start = start
+                pending += [a for a, _, _ in s]
+                pending_roles = True
+                act = m.group("act").strip()
+                if act:
+                    flush(ce, act)
+                framing_only = False
+                continue
+        # 3. subject + modal cue: 各乡镇要…
+        m = g.subj_modal.match(clause)
+        if m and not any(p.search(m.group("act")) for p in g.non_task):
+            s = _subject(m, "s", city, cs)
+            if s:
+                addrs = [a for a, _, _ in s]
+                start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                act = m.group("act")
+                _act_roles(addrs, act)
+                if g.act_support.match(act) and last is not None and last.end >= cs - 2 and not pending:
+                    for a in addrs:
+                        a.role = "support"
+                    last.addrs += addrs
+                    last.end = ce
+                    continue
+                if pending:
+                    addrs = pending + addrs
+                    start = pending_start if pending_start is not None else start
+                    pending, pending_start, pending_roles = [], None, False
+                end = ce
+                act = _extend_act(act, idx, spans, text, addrs)
+                d = _Draft(start, end, addrs, act)
+                out.append(d)
+                last = d
+                framing_only = False
+                continue
+            if m.group("s") and not s:
+                # the subject parsed but named only other levels (省市发改委要…): no task
+                pending, pending_start, pending_roles = [], None, False
+                framing_only = False
+                continue
+        # 4. a clause that is only a subject: 各经济指标牵头单位，要…
+        m = g.subj_only.match(clause)
+        if m:
+            s = _subject(m, "s", city, cs)
+            if s:
+                if pending_start is None:
+                    pending_start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                pending += [a for a, _, _ in s]
+                framing_only = False
+                continue
+        # 5. after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实
+        if pending_roles:
+            m = g.subj_verb.match(clause)
+            if m:
+                s = _subject(m, "s", city, cs)
+                if s:
+                    act = m.group("act")
+                    for a, _, _ in s:
+                        a.role = "support" if regex.match(r"(?:积极)?(?:配合|协助|参与)", act) else "responsible"
+                    pending += [a for a, _, _ in s]
+                    flush(ce, act)
+                    framing_only = False
+                    continue
+        # 6. 要求/请/明确 + subject: 就是要求同志们做好顶层设计
+        m = g.require.search(clause)
+        if m:
+            s = _subject(m, "s", city, cs)
+            if s:
+                act = m.group("act")
+                if act.strip() and not regex.match(r"(?:越来越|更加|很|非常|不断|的)", act):
+                    d = _Draft(cs + m.start("s"), ce, [a for a, _, _ in s], act)
+                    out.append(d)
+                    last = d
+                    framing_only = False
+                    continue
+                if not act.strip():
+                    pending = [a for a, _, _ in s]
+                    pending_start = cs
+                    continue
+        # 7. a bare cue: 要… (with a subject before it, carried, or from a list intro)
+        m = g.bare.match(clause)
+        if m and not any(p.search(m.group("act")) for p in g.non_task):
+            act = m.group("act")
+            if pending:
+                addrs = pending
+                start = pending_start
+                pending, pending_start, pending_roles = [], None, False
+                hm = g.act_huitong.match(act)
+                if hm:
+                    addrs = addrs + [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, 0)]
+                _act_roles(addrs, act)
+                act = _extend_act(act, idx, spans, text, addrs)
+                d = _Draft(start, ce, addrs, act)
+                out.append(d)
+                last = d
+                framing_only = False
+                continue
+            owner = carry if carry else list_owner
+            if owner and not carried_used and framing_only and not out:
+                d = _Draft(spans[0][0] if idx else cs, ce, _copy(owner), _extend_act(act, idx, spans, text, owner),
+                           carried=True)
+                out.append(d)
+                last = d
+                carried_used = True
+                framing_only = False
+                continue
+        # anything else: the action of pending roles, or the end of a pending subject
+        if pending_roles:
+            flush(ce, clause)
+        else:
+            pending, pending_start = [], None
+        framing_only = framing_only and bool(g.framing.match(clause))
+    if pending_roles:
+        flush(spans[-1][1] if spans else sent.end)
+    return out
+
+
+def _with_role(a: _Addr, role: str) -> _Addr:
+    a.role = role
+    return a
+
+
+def _act_roles(addrs: list[_Addr], act: str) -> None:
+    """要充分发挥牵头抓总作用 → lead; 要积极配合 → support; 要牵头… → lead."""
+    g = G()
+    first = regex.split(r"[，,；;。]", act, maxsplit=1)[0]
+    role = None
+    m = g.act_role.match(first)
+    if m:
+        role = g.roles[m.group("role")]
+    elif g.act_lead.search(first):
+        role = "lead"
+    if role:
+        for a in addrs:
+            if a.kind == "unit" and a.role == "responsible":
+                a.role = role
+
+
+def _extend_act(act: str, idx: int, spans, text: str, addrs) -> str:
+    """A cue clause whose action is only 会同… or a word or two takes the next clause too."""
+    g = G()
+    short = len(act.strip()) < 4 or bool(g.act_huitong.match(act) and g.act_huitong.match(act).end() >= len(act) - 1)
+    if short and idx + 1 < len(spans):
+        return act + "，" + text[spans[idx + 1][0]:spans[idx + 1][1]]
+    return act
+
+
+def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
+    g = G()
+    text = doc.text
+    # evidence: trim trailing punctuation and whitespace
+    s, e = d.start, d.end
+    while e > s and text[e - 1] in " \n\t，,；;。：:":
+        e -= 1
+    while s < e and text[s] in " \n\t":
+        s += 1
+    units, persons, named = _units(d.addrs)
+    # the deadline: from the task's start to the next task of the sentence (or its end)
+    nxt = min((x.start for x, st in drafts if st is sent and x.start > d.start), default=sent.end)
+    window = text[d.start:nxt]
+    deadline = None
+    m = g.deadline.search(window)
+    if m:
+        deadline = m.group(0)
+    else:
+        m = g.sentence_time.match(sent.text)
+        if m and sent.start < d.start:
+            deadline = m.group(0)
+    return Task(
+        doc=doc.doc_id,
+        evidence=text[s:e],
+        start=s,
+        end=e,
+        action=_trim_action(d.action),
+        units=units,
+        persons=persons,
+        deadline=deadline,
+        deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
+        addressee="named" if named else "collective",
+    )
+
+
+# ------------------------------------------------------------ tag lines
+
+
+def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
+    """（责任单位：县住建局）· 牵头单位：X；责任单位：Y · 整改责任单位：X，整改时限：6月底前."""
+    g = G()
+    text = doc.text
+    matches = list(g.tag.finditer(text))
+    if not matches:
+        return tasks
+    groups: list[list[regex.Match]] = []
+    for m in matches:
+        if groups and regex.fullmatch(r"[\s；;，,、（()）]*", text[groups[-1][-1].end():m.start()]):
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    for grp in groups:
+        first, last = grp[0], grp[-1]
+        gs = first.start()
+        line_start = text.rfind("\n", 0, gs) + 1
+        before = text[line_start:gs].rstrip(" （(【[")
+        if before.strip(" \t：:"):
+            # the work is the sentence before the tag on the same line
+            cut = max(before.rfind(ch) for ch in "。；;！？") + 1
+            a_start = line_start + cut
+            a_end = line_start + len(before)
+        else:
+            # the tag line follows the item it belongs to
+            prev_end = line_start - 1
+            while prev_end > 0 and text[prev_end - 1] in "\n \t":
+                prev_end -= 1
+            prev_start = text.rfind("\n", 0, prev_end) + 1
+            a_start, a_end = prev_start, prev_end
+        while a_start < a_end and text[a_start] in " \t\n":
+            a_start += 1
+        addrs: list[_Addr] = []
+        deadline = None
+        for m in grp:
+            role = g.tag_role[m.group("label")]
+            val = m.group("val").strip()
+            if role == "deadline":
+                deadline = val
+                continue
+            for piece in regex.split(r"[、，,和及]|以及", val):
+                piece = piece.strip(" 等")
+                if not piece:
+                    continue
+                a = classify(piece, city)
+                if a is None:
+                    if regex.fullmatch(r"\p{Han}{2,15}", piece) and piece not in g.never and not g.other_level.match(piece):
+                        a = _Addr("unit", piece, named=True, collective=False)
+                    else:
+                        continue
+                if role == "person":
+                    a = _Addr("person", a.name, named=a.named, collective=a.collective)
+                else:
+                    a.role = role
+                addrs.append(a)
+        if not addrs:
+            continue
+        end = last.end()
+        if end < len(text) and text[end] in "）)】]":
+            end += 1
+        # a sentence task over the same work takes the tagged units instead
+        host = next((t for t in tasks if t.start < end and a_start < t.end), None)
+        units, persons, named = _units(addrs)
+        if host is not None:
+            have = {u.name for u in host.units}
+            host.units += [u for u in units if u.name not in have]
+            host.persons += [p for p in persons if p not in host.persons]
+            host.addressee = "named" if named or host.addressee == "named" else "collective"
+            host.deadline = host.deadline or deadline
+            continue
+        s = a_start if a_end > a_start else gs
+        ev_end = end
+        tasks.append(Task(
+            doc=doc.doc_id, evidence=text[s:ev_end], start=s, end=ev_end,
+            action=_trim_action(text[a_start:a_end]) if a_end > a_start else "",
+            units=units, persons=persons, deadline=deadline,
+            deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
+            addressee="named" if named else "collective",
+        ))
+    return tasks
