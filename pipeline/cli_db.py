@@ -107,8 +107,8 @@ def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int, force: bool, 
                                "db": db_path}, ensure_ascii=False, indent=1))
     else:
         c = summary.counts()
-        console.print(f"{db_path}: added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, "
-                      f"failed {c['failed']}", highlight=False)
+        click.echo(f"{db_path}: added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, "
+                   f"failed {c['failed']}")
     if summary.failed:
         sys.exit(1)
 
