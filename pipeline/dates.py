@@ -104,6 +104,9 @@ def normalize_deadline(text: str | None, ref=None) -> tuple[str, str] | None:
             return _iso(s), _iso(end)
         return _iso(start), _iso(end)
 
+    m = regex.fullmatch(r"(?:本月|月)(?:底|末)(?:前|之前)?|本月", t)
+    if m and base is not None:
+        return _iso(base), _iso(_last(base.year, base.month))
     m = _POINT.fullmatch(t)
     if m:
         y = _year(m, base)

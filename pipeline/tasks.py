@@ -46,7 +46,7 @@ def _lexicon() -> tuple[list[str], Any]:
         lex = lexicon.units()
     except FileNotFoundError:
         return [], None
-    names = [a for a in list(lex["alias"]) + list(lex["short"]) if a and len(a) >= 2]
+    names = [str(a) for a in list(lex["alias"]) + list(lex["short"]) if regex.search(r"\p{Han}", str(a)) and len(str(a)) >= 2]
     return names, lex
 
 
@@ -125,7 +125,7 @@ def G() -> _G:
     kw = {"aliases": names} if names else {}
 
     def comp(p: str, flags: int = 0) -> regex.Pattern:
-        return regex.compile(p, _FLAGS | flags, **kw)
+        return regex.compile(p, _FLAGS | flags, **(kw if r"\L<aliases>" in p else {}))
 
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
     return _G(
@@ -185,10 +185,18 @@ class _Addr:
     collective: bool = True
     key: str | None = None
     unit_type: str | None = None
+    start: int = -1  # absolute span of the name in the clean text
+    end: int = -1
 
 
 def _strip_q(s: str) -> str:
-    return s.strip("“”\"‘’ ")
+    """Quotes around a name go; a quote inside it stays balanced (各单位“一把手”)."""
+    s = s.strip(" ")
+    while s and s[0] in "“”\"‘’" and not (s[0] == "“" and "”" in s[1:]):
+        s = s[1:]
+    while s and s[-1] in "“”\"‘’" and not (s[-1] == "”" and "“" in s[:-1]):
+        s = s[:-1]
+    return s
 
 
 def classify(text: str, city_level: bool = False) -> _Addr | None:
@@ -245,6 +253,7 @@ def _subject(m: regex.Match, name: str, city: bool, base: int) -> list[tuple[_Ad
         tail = next((t for t, es in etcs if es >= e), "")
         if "牵头" in tail:
             a.role = "lead"
+        a.start, a.end = base + s, base + e
         out.append((a, base + s, base + e))
     return out
 
@@ -392,6 +401,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
     framing_only = True
     carried_used = False
     last: _Draft | None = None
+    colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
 
     def flush(end: int, action: str = "") -> None:
         nonlocal pending, pending_start, pending_roles, last
@@ -403,6 +413,9 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
 
     for idx, (cs, ce) in enumerate(spans):
         clause = text[cs:ce]
+        if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and last is not None \
+                and last.end >= spans[idx - 1][0]:
+            colon_owner = last.addrs
         if not g.quick.search(clause) and not pending and len(clause) > 40:
             framing_only = framing_only and bool(g.framing.match(clause))
             continue
@@ -414,7 +427,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             if s or o:
                 for a, _, _ in o:
                     a.role = "support"
-                start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                start = _subj_start(m, cs, text)
                 act = m.group("act")
                 addrs = pending + [a for a, _, _ in s] + [a for a, _, _ in o]
                 start = pending_start if pending_start is not None else start
@@ -435,7 +448,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 role = g.roles[m.group("role")]
                 for a, _, _ in s:
                     a.role = role
-                start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                start = _subj_start(m, cs, text)
                 if pending_start is None:
                     pending_start = start
                 pending += [a for a, _, _ in s]
@@ -451,7 +464,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             s = _subject(m, "s", city, cs)
             if s:
                 addrs = [a for a, _, _ in s]
-                start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                start = _subj_start(m, cs, text)
                 act = m.group("act")
                 _act_roles(addrs, act)
                 if g.act_support.match(act) and last is not None and last.end >= cs - 2 and not pending:
@@ -482,7 +495,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             s = _subject(m, "s", city, cs)
             if s:
                 if pending_start is None:
-                    pending_start = cs + (m.start("pre") if m.group("pre") else m.start("s"))
+                    pending_start = _subj_start(m, cs, text)
                 pending += [a for a, _, _ in s]
                 framing_only = False
                 continue
@@ -533,6 +546,10 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 last = d
                 framing_only = False
                 continue
+            if colon_owner and g.list_item.match(clause):
+                d = _Draft(cs, ce, _copy(colon_owner), _extend_act(act, idx, spans, text, colon_owner), carried=True)
+                out.append(d)
+                continue
             owner = carry if carry else list_owner
             if owner and not carried_used and framing_only and not out:
                 d = _Draft(spans[0][0] if idx else cs, ce, _copy(owner), _extend_act(act, idx, spans, text, owner),
@@ -551,6 +568,18 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
     if pending_roles:
         flush(spans[-1][1] if spans else sent.end)
     return out
+
+
+_OWN_SIDE = regex.compile(r"(?:我们的|咱们的)")
+
+
+def _subj_start(m: regex.Match, cs: int, text: str) -> int:
+    """Where the evidence starts: 请/由 stay, the speaker's 我们的 goes."""
+    if m.group("pre"):
+        return cs + m.start("pre")
+    s = cs + m.start("s")
+    o = _OWN_SIDE.match(text, s)
+    return o.end() if o else s
 
 
 def _with_role(a: _Addr, role: str) -> _Addr:
@@ -592,6 +621,8 @@ def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
         e -= 1
     while s < e and text[s] in " \n\t":
         s += 1
+    for a in d.addrs:
+        a.name = _as_written(doc, a)
     units, persons, named = _units(d.addrs)
     # the deadline: from the task's start to the next task of the sentence (or its end)
     nxt = min((x.start for x, st in drafts if st is sent and x.start > d.start), default=sent.end)
@@ -616,6 +647,23 @@ def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
         deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
         addressee="named" if named else "collective",
     )
+
+
+def _as_written(doc, a: _Addr) -> str:
+    """The name as the source writes it: a rewriting-tool swap the normalizer
+    repaired inside a name (县招商效劳中心 → 服务) is put back; the key stays
+    resolved from the repaired form."""
+    if a.start < 0 or not doc.repairs:
+        return a.name
+    name = a.name
+    off = doc.text.find(name, a.start, a.end + 1)
+    if off < 0:
+        return name
+    for r in doc.repairs:
+        at = r.get("at", -1) - off
+        if 0 <= at < len(name) and name[at:at + len(r["to"])] == r["to"]:
+            name = name[:at] + r["from"] + name[at + len(r["to"]):]
+    return name
 
 
 # ------------------------------------------------------------ tag lines
