@@ -174,7 +174,7 @@ def _line_bounds(text: str, pos: int) -> tuple[int, int]:
     return ls, (len(text) if le < 0 else le)
 
 
-def _build_scanner() -> tuple[regex.Pattern, list[tuple[str, str, tuple[str, ...]]]]:
+def _build_scanner() -> tuple[regex.Pattern, list[tuple[str, str, tuple[str, ...], bool]]]:
     """One regex for every family: boundary, then an alternation of named labels."""
     alts, meta = [], []
     for i, f in enumerate([*FAMILIES, *MASKED]):
@@ -183,7 +183,7 @@ def _build_scanner() -> tuple[regex.Pattern, list[tuple[str, str, tuple[str, ...
         alts.append(pat)
         masked = "name" not in f
         meta.append(("" if masked else f["name"], "numbered" if masked else f["kind"],
-                     tuple(f.get("families", ())) if masked else ()))
+                     tuple(f.get("families", ())) if masked else (), bool(f.get("after_comma"))))
     return regex.compile(_B + "(?:" + "|".join(alts) + ")", regex.MULTILINE), meta
 
 
@@ -196,9 +196,14 @@ def _raw_candidates(text: str) -> list[_Cand]:
         name = m.lastgroup or ""  # num{i} is nested in label{i}: label{i} closes last
         gi = int(name[5:]) if name.startswith("label") else next(
             k for k in range(len(_SCAN_META)) if m.start(f"label{k}") >= 0)
-        fam, kind, classes = _SCAN_META[gi]
+        fam, kind, classes, after_comma = _SCAN_META[gi]
         st = m.start(f"label{gi}")
         ls, le = _line_bounds(text, st)
+        before = text[ls:st].rstrip(" \t").rstrip("”’」』）)")[-1:]
+        if before in "，," and before and not after_comma:
+            continue
+        if before in "；;" and before and kind == "numbered":
+            continue  # `…；3、抓环境。` — an item of a list
         out.append(_Cand(st, m.group(f"label{gi}"), m.group(f"num{gi}"), fam, kind, not fam,
                          not text[ls:st].strip(), le, h_start=m.end(), classes=classes))
     return out
@@ -269,15 +274,16 @@ def _drop_lists(text: str, cands: list[_Cand]) -> list[_Cand]:
 
 
 def _resolve_masked(cands: list[_Cand]) -> None:
+    """Give a masked label the family of the nearest sibling written the same way."""
     for i, c in enumerate(cands):
         if not c.masked:
             continue
-        fam = None
-        for j in list(range(i + 1, len(cands))) + list(range(i - 1, -1, -1)):
-            if not cands[j].masked and cands[j].family in c.classes:
-                fam = cands[j].family
-                break
-        c.family = fam or c.classes[0]
+        nxt = [d for d in cands[i + 1 :] if not d.masked and d.family in c.classes]
+        prv = [d for d in reversed(cands[:i]) if not d.masked and d.family in c.classes]
+        same = lambda d: d.runin == c.runin  # noqa: E731
+        pick = (next((d for d in nxt if same(d)), None) or next((d for d in prv if same(d)), None)
+                or (nxt[0] if nxt else None) or (prv[0] if prv else None))
+        c.family = pick.family if pick else c.classes[0]
 
 
 def _keep_runins(cands: list[_Cand]) -> list[_Cand]:
