@@ -202,8 +202,10 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
         sys.exit(1)
 
 
-try:  # database commands (ingest, tasks, targets, metrics, search, diff, export, units)
-    from . import cli_db  # noqa: F401,E402
-except ImportError as _err:  # pragma: no cover - only while cli_db is missing
-    if "cli_db" not in str(_err):
+from . import cli_db  # noqa: F401,E402  database commands (ingest, tasks, targets, metrics, search, diff …)
+
+try:  # the web explorer (serve), kept in its own module
+    from . import cli_serve  # noqa: F401,E402
+except ImportError as _err:  # pragma: no cover - only while cli_serve is missing
+    if "cli_serve" not in str(_err):
         raise
