@@ -46,7 +46,15 @@ def _lexicon() -> tuple[list[str], Any]:
         lex = lexicon.units()
     except FileNotFoundError:
         return [], None
-    names = [str(a) for a in list(lex["alias"]) + list(lex["short"]) if regex.search(r"\p{Han}", str(a)) and len(str(a)) >= 2]
+    joined = regex.compile(r"[、和及与（(]|^各[^级].*各|^各级各.+各")
+    names = []
+    for a, e in list(lex["alias"].items()) + list(lex["short"].items()):
+        a = str(a)
+        if len(a) < 2 or not regex.search(r"\p{Han}", a):
+            continue
+        if e.get("collective") and joined.search(a):
+            continue  # 各镇各部门, 各乡镇、各部门: a list the grammar splits (FORMAT: lists are split)
+        names.append(a)
     return names, lex
 
 
@@ -70,6 +78,7 @@ class _G:
     other_level: regex.Pattern
     never: frozenset
     open_stop: frozenset
+    open_verbs: regex.Pattern
     generic_person: regex.Pattern
     generic_post: regex.Pattern
     framing: regex.Pattern
@@ -156,6 +165,7 @@ def G() -> _G:
         other_level=regex.compile(c["other_level"]),
         never=frozenset(c["never_addressee"]),
         open_stop=frozenset(c["open_unit_stop"]),
+        open_verbs=regex.compile(c["open_unit_not_containing"]),
         generic_person=regex.compile(rf"^(?:{_alt(c['generic_person_prefixes'])})同志$"),
         generic_post=regex.compile(rf"^(?:{_alt(c['generic_post_prefixes'])})"),
         framing=regex.compile(c["framing_clause"]),
@@ -235,17 +245,30 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
         return _Addr("unit", name, named=False, collective=True, unit_type="collective")
     if k["open"].match(text):
         bare = lexicon.LEVEL_PREFIX.sub("", name)
-        if name in g.open_stop or bare in g.open_stop:
+        if name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
             return None
         return _Addr("unit", name, named=True, collective=False, unit_type="open")
     return None
 
 
-def _subject(m: regex.Match, name: str, city: bool, base: int) -> list[tuple[_Addr, int, int]]:
-    """Addressees captured by subj(name), with absolute spans; 等…牵头单位 makes the list lead."""
+def _weak(text: str) -> bool:
+    """A weak short form (交通, 生态环境, 乡村振兴): a unit only in a list or before 牵头/等."""
+    g = G()
+    if g.lex is None:
+        return False
+    bare = lexicon.LEVEL_PREFIX.sub("", _strip_q(text))
+    return bare == _strip_q(text) and bare in g.lex["short"] and bare not in g.lex["alias"]
+
+
+def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = False) -> list[tuple[_Addr, int, int]]:
+    """Addressees captured by subj(name), with absolute spans; 等…牵头单位 makes the list lead.
+
+    strict: a lone weak short form is a topic, not a unit (生态环境要着眼质量改善)."""
     out = []
     items = list(zip(m.captures(f"{name}_it"), m.starts(f"{name}_it"), m.ends(f"{name}_it")))
     etcs = list(zip(m.captures(f"{name}_etc"), m.starts(f"{name}_etc")))
+    if strict and len(items) == 1 and not etcs and _weak(items[0][0]):
+        return []
     for text, s, e in items:
         a = classify(text, city)
         if a is None:
@@ -461,7 +484,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
         # 3. subject + modal cue: 各乡镇要…
         m = g.subj_modal.match(clause)
         if m and not any(p.search(m.group("act")) for p in g.non_task):
-            s = _subject(m, "s", city, cs)
+            s = _subject(m, "s", city, cs, strict=True)
             if s:
                 addrs = [a for a, _, _ in s]
                 start = _subj_start(m, cs, text)
@@ -492,7 +515,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
         # 4. a clause that is only a subject: 各经济指标牵头单位，要…
         m = g.subj_only.match(clause)
         if m:
-            s = _subject(m, "s", city, cs)
+            s = _subject(m, "s", city, cs, strict=True)
             if s:
                 if pending_start is None:
                     pending_start = _subj_start(m, cs, text)
@@ -518,6 +541,8 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             s = _subject(m, "s", city, cs)
             if s:
                 act = m.group("act")
+                if any(p.search(act) for p in g.non_task):
+                    continue
                 if act.strip() and not regex.match(r"(?:越来越|更加|很|非常|不断|的)", act):
                     d = _Draft(cs + m.start("s"), ce, [a for a, _, _ in s], act)
                     out.append(d)
