@@ -398,7 +398,7 @@ def units_cmd(show_all, used, db_path, fmt) -> None:
       speechminer units
       speechminer units --all --used --format csv
     """
-    store = _open(db_path, must_exist=False)
+    store = _open(db_path)
     df = store.units(include_unlisted=show_all or store.counts()["units"] == 0)
     if used:
         df = df[df["tasks"] > 0]

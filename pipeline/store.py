@@ -34,7 +34,7 @@ import regex
 
 from . import lexicon
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: task_units.key_source (keys resolved by the store)
 DEFAULT_DB = "outputs/speeches.db"
 
 # tables `export` and `doctor` may name (the only identifiers formatted into SQL)
@@ -112,11 +112,13 @@ CREATE TABLE IF NOT EXISTS task_units (
   task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
   role TEXT, name TEXT NOT NULL, name_fold TEXT NOT NULL,
   unit_key TEXT,                  -- canonical key (rules/units.yaml) or NULL; not a foreign key:
-  kind TEXT, collective INTEGER   -- records outlive lexicon edits
+  kind TEXT, collective INTEGER,  -- records outlive lexicon edits
+  key_source TEXT                 -- extractor | store (resolved from unit_aliases; redone on lexicon change)
 );
 CREATE INDEX IF NOT EXISTS task_units_task ON task_units(task_id);
-CREATE INDEX IF NOT EXISTS task_units_key ON task_units(unit_key, task_id);
-CREATE INDEX IF NOT EXISTS task_units_fold ON task_units(name_fold, task_id);
+CREATE INDEX IF NOT EXISTS task_units_key ON task_units(unit_key, task_id, role);
+CREATE INDEX IF NOT EXISTS task_units_fold ON task_units(name_fold, task_id, role);
+CREATE INDEX IF NOT EXISTS task_units_name ON task_units(name, task_id, role);
 CREATE TABLE IF NOT EXISTS unit_names (name TEXT PRIMARY KEY, name_fold TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT, collective INTEGER);
 CREATE TABLE IF NOT EXISTS unit_aliases (
@@ -384,6 +386,8 @@ class Store:
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MB of pages: joins over many speeches
+        self._alias_keys: dict[str, str | None] = {}
         self._migrate()
         self.sync_lexicons()
 
@@ -421,10 +425,14 @@ class Store:
         current = row[0] if row and row[0] is not None else 0
         if current > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} has schema version {current}, newer than this speechminer ({SCHEMA_VERSION})")
-        if current < SCHEMA_VERSION:
-            with self.transaction() as c:
-                for stmt in _statements(DDL):
-                    c.execute(stmt)
+        with self.transaction() as c:  # every statement is IF NOT EXISTS: cheap, and adds new indexes
+            for stmt in _statements(DDL):
+                c.execute(stmt)
+            cols = {r[1] for r in c.execute("PRAGMA table_info(task_units)")}
+            if "key_source" not in cols:  # version 1
+                c.execute("ALTER TABLE task_units ADD COLUMN key_source TEXT")
+                c.execute("UPDATE task_units SET key_source = 'extractor' WHERE unit_key IS NOT NULL")
+            if current < SCHEMA_VERSION:
                 c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                           (SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(timespec="seconds")))
 
@@ -479,8 +487,20 @@ class Store:
                                     seen.add(surface)
                                     c.execute("INSERT OR IGNORE INTO indicator_aliases (alias, indicator_key, kind) "
                                               "VALUES (?, ?, ?)", (surface, e["key"], k))
+            if units is not None:
+                c.execute("UPDATE task_units SET unit_key = NULL, key_source = NULL WHERE key_source = 'store'")
+                c.execute("UPDATE task_units SET key_source = 'store', unit_key = "
+                          "(SELECT min(a.unit_key) FROM unit_aliases a WHERE a.alias = task_units.name_fold) "
+                          "WHERE unit_key IS NULL AND name_fold IN (SELECT alias FROM unit_aliases)")
             c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('lexicon', ?)", (digest,))
+        self._alias_keys.clear()
         return True
+
+    def _resolve_key(self, c: sqlite3.Connection, name: str, fold: str) -> str | None:
+        if fold not in self._alias_keys:
+            row = c.execute("SELECT min(unit_key) FROM unit_aliases WHERE alias IN (?, ?)", (name, fold)).fetchone()
+            self._alias_keys[fold] = row[0] if row else None
+        return self._alias_keys[fold]
 
     # -- ingest
 
@@ -590,7 +610,12 @@ class Store:
         tasks, units = [], []
         for i, r in enumerate(rows["tasks"]):
             tasks.append({"id": tbase + i, **link(r)})
-            units.extend({"task_id": tbase + i, **u} for u in r.get("_units", []))
+            for u in r.get("_units", []):
+                u = {"task_id": tbase + i, **u, "key_source": "extractor" if u.get("unit_key") else None}
+                if not u["unit_key"]:
+                    u["unit_key"] = self._resolve_key(c, u["name"], u["name_fold"])
+                    u["key_source"] = "store" if u["unit_key"] else None
+                units.append(u)
         _insert_many(c, "tasks", tasks)
         _insert_many(c, "task_units", units)
         c.executemany("INSERT OR IGNORE INTO unit_names (name, name_fold) VALUES (?, ?)",
@@ -601,9 +626,9 @@ class Store:
     def resolve_unit(self, text: str) -> dict[str, Any]:
         """What a user's unit text stands for: canonical keys and surface forms.
 
-        In the lexicon (as written, or with 县/区/市 stripped): its keys, and every
-        alias of those keys as folded surface names. Otherwise: the stored
-        surface names that equal or contain the text.
+        In the lexicon (as written, or with 县/区/市 stripped): its keys (stored unit
+        names that are aliases carry their key). Otherwise: the stored surface
+        names that equal or contain the text.
         """
         text = (text or "").strip()
         cands = sorted({text, fold_unit(text)} - {""})
@@ -618,34 +643,30 @@ class Store:
             if entry:
                 keys = [entry["key"]]
         if keys:
-            kph = ",".join("?" * len(keys))
-            surf = {r[0] for r in self.conn.execute(
-                f"SELECT alias FROM unit_aliases WHERE unit_key IN ({kph})", keys)}
-            folds = sorted({fold_unit(s) for s in surf} | set(cands))
-            return {"mode": "lexicon", "keys": keys, "folds": folds, "names": []}
+            # every stored surface form that is an alias has its key (resolved at write time
+            # and on each lexicon change): the keys, plus the text as typed, cover them all
+            return {"mode": "lexicon", "keys": keys, "folds": cands, "names": []}
         pattern = "%" + like_escape(text) + "%"
         names = [r[0] for r in self.conn.execute(
             "SELECT name FROM unit_names WHERE name_fold IN (" + ph + ") OR name LIKE ? ESCAPE '\\'",
             [*cands, pattern])]
         return {"mode": "surface", "keys": [], "folds": cands, "names": names}
 
-    def _unit_clause(self, unit: str, role: str | None) -> tuple[str, list]:
+    def _unit_hits(self, unit: str, role: str | None) -> tuple[str, list]:
+        """A subquery of (task_id, role) rows for a unit: one indexed lookup per kind of match."""
         res = self.resolve_unit(unit)
-        conds, params = [], []
-        if res["keys"]:
-            conds.append(f"unit_key IN ({','.join('?' * len(res['keys']))})")
-            params += res["keys"]
-        if res["folds"]:
-            conds.append(f"name_fold IN ({','.join('?' * len(res['folds']))})")
-            params += res["folds"]
-        if res["names"]:
-            conds.append(f"name IN ({','.join('?' * len(res['names']))})")
-            params += res["names"]
-        where = "(" + " OR ".join(conds) + ")"
-        if role:
-            where += " AND role = ?"
-            params.append(role)
-        return where, params
+        parts, params = [], []
+        for col, values in (("unit_key", res["keys"]), ("name_fold", res["folds"]), ("name", res["names"])):
+            if values:
+                sql = f"SELECT task_id, role FROM task_units WHERE {col} IN ({','.join('?' * len(values))})"
+                params += values
+                if role:
+                    sql += " AND role = ?"
+                    params.append(role)
+                parts.append(sql)
+        if not parts:
+            return "SELECT NULL AS task_id, NULL AS role WHERE 0", []
+        return " UNION ".join(parts), params
 
     def resolve_speech(self, ref: str) -> dict[str, Any]:
         """A speech by id (or a prefix of 4+ hex digits), path, doc name or title fragment."""
@@ -701,11 +722,16 @@ class Store:
     def tasks(self, unit: str | None = None, role: str | None = None, locality: str | None = None,
               since: str | None = None, until: str | None = None, limit: int | None = None):
         """Tasks, optionally of one unit (alias aware) in one role, place and period range."""
+        return self._read(*self.tasks_sql(unit, role, locality, since, until, limit))
+
+    def tasks_sql(self, unit: str | None = None, role: str | None = None, locality: str | None = None,
+                  since: str | None = None, until: str | None = None, limit: int | None = None) -> tuple[str, list]:
+        """The SQL and bound parameters behind `tasks()` (for EXPLAIN QUERY PLAN)."""
         conds, params = self._speech_filters(locality, since, until)
         if unit:
-            where, uparams = self._unit_clause(unit, role)
-            head = (f"WITH hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM task_units "
-                    f"WHERE {where} GROUP BY task_id) ")
+            sub, uparams = self._unit_hits(unit, role)
+            head = (f"WITH m AS ({sub}), hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM m "
+                    f"GROUP BY task_id) ")
             join = "FROM hit JOIN tasks t ON t.id = hit.task_id "
             params = uparams + params
             role_col = "hit.matched_role"
@@ -726,7 +752,7 @@ class Store:
         if limit:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return self._read(sql, params)
+        return sql, params
 
     def _indicator_clause(self, indicator: str, alias: str) -> tuple[str, list]:
         text = indicator.strip()

@@ -276,6 +276,21 @@ def test_unit_query_alias_aware_with_lexicon(unit_store, small_lexicon):
     assert units.loc["tjj", "tasks"] == 1
 
 
+def test_a_lexicon_that_arrives_after_ingest_resolves_stored_names(unit_store, monkeypatch, tmp_path):
+    monkeypatch.setattr(lexicon, "units", lambda: {"alias": {}, "short": {}, "entries": []})
+    s = unit_store()
+    assert s.tasks(unit="发展和改革局").empty  # no lexicon: no way to know
+    s.close()
+    entries = [FGW, TJJ]
+    monkeypatch.setattr(lexicon, "units", lambda: {"alias": {a: e for e in entries for a in [e["name"], *e["aliases"]]},
+                                                   "short": {a: e for e in entries for a in e["short"]},
+                                                   "entries": entries})
+    s = Store(tmp_path / "u.db")  # opening syncs the lexicon and resolves stored names
+    assert set(s.tasks(unit="发展和改革局")["action"]) == {"做好项目储备", "完成债券申报"}
+    sql, params = s.tasks_sql(unit="发改")
+    assert any("task_units_key" in line for line in s.explain(sql, params))
+
+
 def test_unit_query_falls_back_to_surface_names_without_lexicon(unit_store, no_lexicon):
     s = unit_store()
     assert s.resolve_unit("发改")["mode"] == "surface"
@@ -386,7 +401,7 @@ def test_doctor_and_export_rows(tmp_path, no_lexicon):
     s = Store(tmp_path / "s.db")
     s.ingest([write_corpus(tmp_path / "in")])
     info = s.doctor()
-    assert info["integrity_check"] == "ok" and info["schema_version"] == 1
+    assert info["integrity_check"] == "ok" and info["schema_version"] == store_mod.SCHEMA_VERSION
     assert info["rows.speeches"] == 3 and info["fts_rows"] == info["rows.sentences"]
     assert len(list(s.rows("tasks"))) == info["rows.tasks"]
     with pytest.raises(ValueError):
