@@ -16,7 +16,7 @@ _OPEN = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _CLOSERS = "”’」』）)》〉】"
 _FINAL = "。！？；;!?"
-MAX_QUOTE = 150
+MAX_QUOTE = 60  # longer "quotes" are nearly always a quote mark lost in scraping
 _CLAUSE = regex.compile(r"[，,：:]")
 
 
