@@ -42,4 +42,26 @@ def extract(source: str | Path | Document, meta: dict | None = None) -> Result:
     tasks = tasks_mod.extract(doc, outline)
     for rec in [*metrics, *targets, *tasks]:
         rec.section, rec.section_role = outline.section_of(rec.start)
+    _target_units(outline, targets, tasks)
     return Result(doc, outline, metrics, targets, tasks)
+
+
+def _target_units(outline: Outline, targets: list[Target], tasks: list[Task]) -> None:
+    """A target answers to the units of the task stated before it in its sentence
+    (请龚颖同志牵头，发改局具体负责，…，确保上半年新建项目开工率达到80%以上)."""
+    if not targets or not tasks:
+        return
+    from bisect import bisect_right
+
+    starts = [s.start for s in outline.sentences]
+    by_start = sorted(tasks, key=lambda t: t.start)
+    for tg in targets:
+        if tg.units:
+            continue
+        i = bisect_right(starts, tg.start) - 1
+        if i < 0:
+            continue
+        sent = outline.sentences[i]
+        owners = [t for t in by_start if sent.start <= t.start <= tg.start and t.units]
+        if owners:
+            tg.units = list(owners[-1].units)

@@ -475,8 +475,8 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return True, "set"
     if role == "achievements" or _PAST.search(head):
         return False, None
-    if has_cmp and _DIRECTIVE_SENT.search(sent_text):
-        return True, "set"
+    if has_cmp and (_DIRECTIVE_SENT.search(sent_text) or role == "tasks"):
+        return True, "set"  # 稳定在20万吨以上 under a tasks heading is an aim
     if role == "tasks" and ev.kind == "level" and _CLAUSE_WILL.search(head):
         return True, "set"  # in a tasks section, 要/将 in the number's own clause
     if ev.kind == "level" and directive and not _PAST.search(head):
