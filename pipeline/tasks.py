@@ -31,6 +31,93 @@ from .records import Task, UnitRef
 _FLAGS = regex.V1
 
 
+_TOK_A, _TOK_B = "\ue001", "\ue000"  # a lexicon alias, masked: A B B …
+
+
+def _mask(text: str) -> str:
+    """The text with every lexicon alias (leftmost, longest) as one token of the same length."""
+    trie = G().trie
+    if trie is None or not text:
+        return text
+    hits = trie.parse_longest(text)
+    if not hits:
+        return text
+    parts, last = [], 0
+    for s, e, _ in hits:
+        if s < last:
+            continue
+        parts.append(text[last:s])
+        parts.append(_TOK_A + _TOK_B * (e - s - 1))
+        last = e
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+MASK_HEAD = 48  # subjects stand at the start of a clause: only that much is read for aliases
+
+
+def _mask_head(text: str) -> str:
+    if len(text) <= MASK_HEAD + 8:
+        return _mask(text)
+    cut = MASK_HEAD
+    return _mask(text[:cut]) + text[cut:]
+
+
+class _M:
+    """A match on the masked text, read back on the original (same offsets)."""
+
+    __slots__ = ("m", "orig")
+
+    def __init__(self, m, orig: str):
+        self.m, self.orig = m, orig
+
+    def group(self, name=0):
+        s, e = self.m.span(name)
+        return None if s < 0 else self.orig[s:e]
+
+    def start(self, name=0):
+        return self.m.start(name)
+
+    def end(self, name=0):
+        return self.m.end(name)
+
+    def captures(self, name):
+        return [self.orig[s:e] for s, e in zip(self.m.starts(name), self.m.ends(name))]
+
+    def starts(self, name):
+        return self.m.starts(name)
+
+    def ends(self, name):
+        return self.m.ends(name)
+
+
+def _run(name: str, text: str, masked: str | None = None, search: bool = False, group: str = "s") -> _M | None:
+    """Match grammar rule `name`: on the text as it is, and, when that fails or
+    names something that is no addressee, on the text with lexicon tokens."""
+    g = G()
+    find = "search" if search else "match"
+    m = getattr(g.plain[name], find)(text)
+    if m and (group not in g.plain[name].groupindex or _valid(m, text, group)):
+        return _M(m, text)
+    if g.tokens is None:
+        return _M(m, text) if m else None
+    if isinstance(masked, list):  # a per-clause cache
+        if masked[0] is None:
+            masked[0] = _mask_head(text)
+        masked = masked[0]
+    elif masked is None:
+        masked = _mask_head(text)
+    m2 = getattr(g.tokens[name], find)(masked)
+    if m2:
+        return _M(m2, text)
+    return _M(m, text) if m else None
+
+
+def _valid(m, text: str, group: str) -> bool:
+    its = [text[s:e] for s, e in zip(m.starts(f"{group}_it"), m.ends(f"{group}_it"))]
+    return bool(its) and all(classify(t) is not None for t in its)
+
+
 def _alt(items) -> str:
     """Regex fragments from the rules, longest first."""
     return "|".join(sorted({str(i) for i in items}, key=len, reverse=True))
@@ -58,54 +145,22 @@ def _lexicon() -> tuple[list[str], Any]:
     return names, lex
 
 
-@dataclass
-class _G:
-    cues: dict
-    item: regex.Pattern
-    kinds: dict
-    subj_modal: regex.Pattern
-    subj_role: regex.Pattern
-    subj_huitong: regex.Pattern
-    subj_only: regex.Pattern
-    subj_verb: regex.Pattern
-    require: regex.Pattern
-    bare: regex.Pattern
-    act_huitong: regex.Pattern
-    act_lead: regex.Pattern
-    act_support: regex.Pattern
-    act_role: regex.Pattern
-    non_task: list
-    other_level: regex.Pattern
-    never: frozenset
-    open_stop: frozenset
-    open_verbs: regex.Pattern
-    generic_person: regex.Pattern
-    generic_post: regex.Pattern
-    framing: regex.Pattern
-    list_intro: regex.Pattern
-    list_item: regex.Pattern
-    list_owner: regex.Pattern
-    deadline: regex.Pattern
-    sentence_time: regex.Pattern
-    tag: regex.Pattern
-    tag_role: dict
-    roles: dict
-    quick: regex.Pattern
-    lex: Any = None
-    lex_names: frozenset = field(default_factory=frozenset)
+_GRAMMAR = ("subj_modal", "subj_role", "subj_huitong", "subj_only", "subj_verb", "require", "bare",
+            "act_huitong", "list_owner")
 
 
-@cache
-def G() -> _G:
-    c = lexicon.rules("task_cues.yaml")
-    names, lex = _lexicon()
-    han = r"\p{Han}"
-    nc = r"[\p{Han}--[的要是和与及等、对在]]"  # a character of a name
+def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
+    """The clause grammar. tokens=False reads the text as it is (open patterns
+    only); tokens=True reads it with lexicon aliases masked as tokens (A B B…),
+    so that short forms (发改, 经信, 规资) and long official names are units."""
+    han = rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}"
+    tok = f"{_TOK_A}{_TOK_B}" if tokens else ""
+    nc = rf"[{han}--[的要是和与及等、对在]]"  # a character of a name
     mask = r"(?:[XＸxｘ×＊*□○]{1,3}|某某)"
     namech = rf"(?:{nc}|[XＸxｘ×＊*□○])"
     lvl = _alt(c["local_levels"])
     mod = rf"[{han}\d*＊X×“”]{{1,16}}?的"
-    lex_re = rf"(?:(?:{lvl})?\L<aliases>)" if names else r"(?!)"
+    lex_re = rf"(?:(?:{lvl})?{_TOK_A}{_TOK_B}*)" if tokens else r"(?!)"
     open_re = rf"(?:{namech}{{1,10}}?(?:{_alt(c['open_unit_heads'])}))"
     coll_a = (rf"(?:(?:{_alt(c['collective_scope'])})?(?:{_alt(c['collective_prefixes'])})+"
               rf"{nc}{{0,12}}?(?:{_alt(c['collective_heads'])}))")
@@ -120,7 +175,8 @@ def G() -> _G:
     q = r"[“”\"‘’]?"
     item = rf"{q}(?:{p_unit}|{pure}|{p_named}|{post}|{p_coll}|{lex_re}|{coll_a}|{coll_c}|{coll_b}|{open_re}){q}"
     sep = _alt(c["separators"])
-    etc = rf"等(?:(?:[\d一二三四五六七八九十两]+(?:个|家))?[{han}\d“”]{{0,20}}?(?:{_alt(c['etc_heads'])}))?"
+    etc_head = _alt(c["etc_heads"]) + (rf"|{_TOK_A}{_TOK_B}+" if tokens else "")
+    etc = rf"等(?:(?:[\d一二三四五六七八九十两]+(?:个|家))?[{han}\d“”]{{0,20}}?(?:{etc_head}))?"
 
     def subj(name: str) -> str:
         return (rf"(?P<{name}>(?P<{name}_it>{item})(?:(?:{sep})(?P<{name}_it>{item})|(?P<{name}_etc>{etc}))*"
@@ -128,36 +184,86 @@ def G() -> _G:
 
     adv = rf"(?:{_alt(c['lead_adverbs'])})*"
     cue = rf"(?P<cue>(?:{_alt(c['modal_pre'])})*(?:{_alt(c['modal_core'])}))"
-    roles = {r: list(ws) for r, ws in c["roles"].items()}
-    role_words = {w: r for r, ws in roles.items() for w in ws}
+    role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     role = rf"(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"
-    kw = {"aliases": names} if names else {}
 
-    def comp(p: str, flags: int = 0) -> regex.Pattern:
-        return regex.compile(p, _FLAGS | flags, **(kw if r"\L<aliases>" in p else {}))
+    def comp(p: str) -> regex.Pattern:
+        return regex.compile(p, _FLAGS)
 
-    tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
-    return _G(
-        cues=c,
-        item=comp(item),
-        kinds={
+    out = {
+        "subj_modal": comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
+        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?{role}(?P<act>.*)$"),
+        "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?会同{subj('o')}(?P<act>.*)$"),
+        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}$"),
+        "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
+        "require": comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
+        "bare": comp(rf"^{adv}{cue}(?P<act>.*)$"),
+        "act_huitong": comp(rf"^(?:积极|主动|及时|加强|要)*会同{subj('o')}"),
+        "list_owner": comp(rf"(?:对|向|要求|请){subj('s')}(?:[：:]|提出|提|讲|明确)"),
+    }
+    if not tokens:
+        out["kinds"] = {
             "pure": comp(rf"^{q}{pure}{q}$"),
             "p_unit": comp(rf"^{q}{p_unit}{q}$"),
             "p_named": comp(rf"^{q}{p_named}{q}$"),
             "post": comp(rf"^{q}{post}{q}$"),
             "p_coll": comp(rf"^{q}{p_coll}{q}$"),
-            "lex": comp(rf"^{q}{lex_re}{q}$"),
             "coll": comp(rf"^{q}(?:{coll_a}|{coll_c}|{coll_b}){q}$"),
             "open": comp(rf"^{q}{open_re}{q}$"),
-        },
-        subj_modal=comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
-        subj_role=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?{role}(?P<act>.*)$"),
-        subj_huitong=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?会同{subj('o')}(?P<act>.*)$"),
-        subj_only=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}$"),
-        subj_verb=comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
-        require=comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
-        bare=comp(rf"^{adv}{cue}(?P<act>.*)$"),
-        act_huitong=comp(rf"^(?:积极|主动|及时|加强|要)*会同{subj('o')}"),
+        }
+    return out
+
+
+@dataclass
+class _G:
+    cues: dict
+    plain: dict
+    tokens: dict | None
+    kinds: dict
+    act_lead: regex.Pattern
+    act_support: regex.Pattern
+    act_role: regex.Pattern
+    non_task: list
+    other_level: regex.Pattern
+    never: frozenset
+    open_stop: frozenset
+    open_verbs: regex.Pattern
+    generic_person: regex.Pattern
+    generic_post: regex.Pattern
+    framing: regex.Pattern
+    list_intro: regex.Pattern
+    list_item: regex.Pattern
+    deadline: regex.Pattern
+    sentence_time: regex.Pattern
+    tag: regex.Pattern
+    tag_role: dict
+    roles: dict
+    quick: regex.Pattern
+    role_any: regex.Pattern
+    modal_any: regex.Pattern
+    require_any: regex.Pattern
+    lex: Any = None
+    lex_names: frozenset = field(default_factory=frozenset)
+    trie: Any = None
+
+
+@cache
+def G() -> _G:
+    c = lexicon.rules("task_cues.yaml")
+    names, lex = _lexicon()
+    role_words = {w: r for r, ws in c["roles"].items() for w in ws}
+    tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
+    plain = _build(c, tokens=False)
+    trie = None
+    if names:
+        from hanlp_trie import Trie
+
+        trie = Trie({n: True for n in names})
+    return _G(
+        cues=c,
+        plain=plain,
+        tokens=_build(c, tokens=True) if names else None,
+        kinds=plain["kinds"],
         act_lead=regex.compile(c["action_lead"]),
         act_support=regex.compile(c["action_support"]),
         act_role=regex.compile(rf"^(?:{_alt(c['modal_pre'])})*(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"),
@@ -171,15 +277,18 @@ def G() -> _G:
         framing=regex.compile(c["framing_clause"]),
         list_intro=regex.compile(c["list_intro"]),
         list_item=regex.compile(c["list_item"]),
-        list_owner=comp(rf"(?:对|向|要求|请){subj('s')}(?:[：:]|提出|提|讲|明确)"),
         deadline=regex.compile(_alt(c["deadlines"])),
         sentence_time=regex.compile(c["sentence_time"]),
         tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
         tag_role=tag_role,
         roles=role_words,
         quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|{_alt(c['weak_verbs'])}"),
+        role_any=regex.compile(_lit(role_words)),
+        modal_any=regex.compile(_alt(c["modal_core"])),
+        require_any=regex.compile(c["require_verbs"]),
         lex=lex,
         lex_names=frozenset(names),
+        trie=trie,
     )
 
 
@@ -232,7 +341,7 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
             name = name.rsplit("的", 1)[1] or name
         return _Addr("person", name)
     entry = None
-    if g.lex is not None and k["lex"].match(text):
+    if g.lex is not None and (name in g.lex_names or lexicon.LEVEL_PREFIX.sub("", name) in g.lex_names):
         entry = lexicon.unit_lookup(name)
     if entry is None and g.other_level.match(name) and not (city_level and name.startswith("市")):
         return None  # 省市发改委, 国家发改委, 市上: another level of government
@@ -402,7 +511,7 @@ def extract(doc, outline) -> list[Task]:
         if g.list_intro.search(stext):
             owner = own[-1].addrs if own else None
             if owner is None:
-                m = g.list_owner.search(sent.text)
+                m = _run("list_owner", sent.text, search=True)
                 if m:
                     owner = [a for a, _, _ in _subject(m, "s", city, 0)] or None
             list_owner = owner or list_owner
@@ -436,6 +545,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
 
     for idx, (cs, ce) in enumerate(spans):
         clause = text[cs:ce]
+        mc = None
         if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and last is not None \
                 and last.end >= spans[idx - 1][0]:
             colon_owner = last.addrs
@@ -443,7 +553,8 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             framing_only = framing_only and bool(g.framing.match(clause))
             continue
         # 1. X会同Y，…
-        m = g.subj_huitong.match(clause)
+        mc = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
+        m = _run("subj_huitong", clause, mc) if "会同" in clause else None
         if m:
             s = _subject(m, "s", city, cs)
             o = _subject(m, "o", city, cs)
@@ -464,7 +575,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 2. role clause: 发改牵头 · 请龚颖同志牵头 · 发改局具体负责 · 由县发改委负责汇总梳理
-        m = g.subj_role.match(clause)
+        m = _run("subj_role", clause, mc) if g.role_any.search(clause) else None
         if m:
             s = _subject(m, "s", city, cs)
             if s:
@@ -482,7 +593,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 3. subject + modal cue: 各乡镇要…
-        m = g.subj_modal.match(clause)
+        m = _run("subj_modal", clause, mc) if g.modal_any.search(clause) else None
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             s = _subject(m, "s", city, cs, strict=True)
             if s:
@@ -513,7 +624,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 4. a clause that is only a subject: 各经济指标牵头单位，要…
-        m = g.subj_only.match(clause)
+        m = _run("subj_only", clause, mc) if len(clause) <= 60 else None
         if m:
             s = _subject(m, "s", city, cs, strict=True)
             if s:
@@ -524,7 +635,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 continue
         # 5. after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实
         if pending_roles:
-            m = g.subj_verb.match(clause)
+            m = _run("subj_verb", clause, mc)
             if m:
                 s = _subject(m, "s", city, cs)
                 if s:
@@ -536,7 +647,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     framing_only = False
                     continue
         # 6. 要求/请/明确 + subject: 就是要求同志们做好顶层设计
-        m = g.require.search(clause)
+        m = _run("require", clause, mc, search=True) if g.require_any.search(clause) else None
         if m:
             s = _subject(m, "s", city, cs)
             if s:
@@ -554,14 +665,14 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     pending_start = cs
                     continue
         # 7. a bare cue: 要… (with a subject before it, carried, or from a list intro)
-        m = g.bare.match(clause)
+        m = _run("bare", clause, mc)
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             act = m.group("act")
             if pending:
                 addrs = pending
                 start = pending_start
                 pending, pending_start, pending_roles = [], None, False
-                hm = g.act_huitong.match(act)
+                hm = _run("act_huitong", act, group="o")
                 if hm:
                     addrs = addrs + [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, 0)]
                 _act_roles(addrs, act)
@@ -631,7 +742,8 @@ def _act_roles(addrs: list[_Addr], act: str) -> None:
 def _extend_act(act: str, idx: int, spans, text: str, addrs) -> str:
     """A cue clause whose action is only 会同… or a word or two takes the next clause too."""
     g = G()
-    short = len(act.strip()) < 4 or bool(g.act_huitong.match(act) and g.act_huitong.match(act).end() >= len(act) - 1)
+    hm = _run("act_huitong", act, group="o")
+    short = len(act.strip()) < 4 or bool(hm and hm.end() >= len(act) - 1)
     if short and idx + 1 < len(spans):
         return act + "，" + text[spans[idx + 1][0]:spans[idx + 1][1]]
     return act
