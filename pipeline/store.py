@@ -731,27 +731,31 @@ class Store:
         if unit:
             sub, uparams = self._unit_hits(unit, role)
             head = (f"WITH m AS ({sub}), hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM m "
-                    f"GROUP BY task_id) ")
+                    f"GROUP BY task_id)")
             join = "FROM hit JOIN tasks t ON t.id = hit.task_id "
             params = uparams + params
             role_col = "hit.matched_role"
         elif role:
             head = ("WITH hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM task_units "
-                    "WHERE role = ? GROUP BY task_id) ")
+                    "WHERE role = ? GROUP BY task_id)")
             join = "FROM hit JOIN tasks t ON t.id = hit.task_id "
             params = [role] + params
             role_col = "hit.matched_role"
         else:
             head, join, role_col = "", "FROM tasks t ", "NULL"
-        sql = (head + "SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, t.section, t.owners AS units, "
-               f"{role_col} AS role, t.action, t.deadline, t.addressee, t.persons, se.text AS sentence, t.evidence, "
-               "t.speech_id, t.id AS task_id, t.start, t.\"end\" "
-               + join + "JOIN speeches s ON s.id = t.speech_id LEFT JOIN sentences se ON se.id = t.sentence_id "
-               + ("WHERE " + " AND ".join(conds) + " " if conds else "")
-               + "ORDER BY s.meeting_date, s.doc, t.start")
+        # sort and cut on narrow rows first; fetch sentences and texts only for the rows kept
+        page = ("page AS (SELECT t.id AS task_id, " + role_col + " AS matched_role, s.meeting_date AS md, s.doc AS dn, "
+                "t.start AS st " + join + "JOIN speeches s ON s.id = t.speech_id "
+                + ("WHERE " + " AND ".join(conds) + " " if conds else "")
+                + "ORDER BY md, dn, st" + (" LIMIT ?" if limit else "") + ") ")
         if limit:
-            sql += " LIMIT ?"
             params.append(int(limit))
+        head = (head + ", " if head else "WITH ") + page
+        sql = (head + "SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, t.section, t.owners AS units, "
+               "page.matched_role AS role, t.action, t.deadline, t.addressee, t.persons, se.text AS sentence, t.evidence, "
+               "t.speech_id, t.id AS task_id, t.start, t.\"end\" "
+               "FROM page JOIN tasks t ON t.id = page.task_id JOIN speeches s ON s.id = t.speech_id "
+               "LEFT JOIN sentences se ON se.id = t.sentence_id ORDER BY page.md, page.dn, page.st")
         return sql, params
 
     def _indicator_clause(self, indicator: str, alias: str) -> tuple[str, list]:
