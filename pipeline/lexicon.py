@@ -99,15 +99,30 @@ def unit_lookup(name: str) -> dict | None:
     return lex["alias"].get(bare) or lex["short"].get(bare) or lex["short"].get(name)
 
 
+@cache
+def _indicator_trie():
+    from hanlp_trie import Trie
+
+    return Trie(dict(indicators()["alias"]))
+
+
 def indicator_lookup(name: str | None) -> dict | None:
+    """Canonical indicator for a phrase: exact alias first, else the longest
+    alias inside it, the rightmost winning (新增规上工业企业 → 规上工业企业)."""
     if not name:
         return None
     lex = indicators()["alias"]
+    if not lex:
+        return None
     bare = regex.sub(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)", "", name)
     for cand in (name, bare, regex.sub(r"(增速|增幅|增长率|总量|位次|排名)$", "", bare)):
         if cand in lex:
             return lex[cand]
-    return None
+    hits = _indicator_trie().parse_longest(bare)
+    if not hits:
+        return None
+    begin, end, entry = max(hits, key=lambda h: (h[1] - h[0], h[1]))
+    return entry
 
 
 @cache
