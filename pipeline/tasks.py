@@ -133,7 +133,7 @@ def _lexicon() -> tuple[list[str], Any]:
         lex = lexicon.units()
     except FileNotFoundError:
         return [], None
-    joined = regex.compile(r"[、和及与（(]|^各[^级].*各|^各级各.+各")
+    joined = regex.compile(r"[、和及与](?![^（(]*[）)])|^各[^级].*各|^各级各.+各")
     names = []
     for a, e in list(lex["alias"].items()) + list(lex["short"].items()):
         a = str(a)
@@ -240,6 +240,7 @@ class _G:
     roles: dict
     quick: regex.Pattern
     role_any: regex.Pattern
+    past: regex.Pattern
     modal_any: regex.Pattern
     require_any: regex.Pattern
     lex: Any = None
@@ -251,6 +252,8 @@ class _G:
 def G() -> _G:
     c = lexicon.rules("task_cues.yaml")
     names, lex = _lexicon()
+    # 县委, 县政府 set tasks and receive reports: never a token (县委组织部 is 县 + 委组织部)
+    names = [n for n in names if n not in set(c["never_addressee"])]
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
     plain = _build(c, tokens=False)
@@ -284,6 +287,7 @@ def G() -> _G:
         roles=role_words,
         quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|{_alt(c['weak_verbs'])}"),
         role_any=regex.compile(_lit(role_words)),
+        past=regex.compile(c["past_markers"]),
         modal_any=regex.compile(_alt(c["modal_core"])),
         require_any=regex.compile(c["require_verbs"]),
         lex=lex,
@@ -588,6 +592,9 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 pending += [a for a, _, _ in s]
                 pending_roles = True
                 act = m.group("act").strip()
+                if g.past.search(act) or (idx + 1 < len(spans) and g.past.match(text[spans[idx + 1][0]:spans[idx + 1][1]])):
+                    pending, pending_start, pending_roles = [], None, False
+                    continue
                 if act:
                     flush(ce, act)
                 framing_only = False
