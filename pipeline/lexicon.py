@@ -115,7 +115,8 @@ def indicator_lookup(name: str | None) -> dict | None:
     if not lex:
         return None
     bare = regex.sub(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)", "", name)
-    for cand in (name, bare, regex.sub(r"(增速|增幅|增长率|总量|位次|排名)$", "", bare)):
+    bare = regex.sub(r"^(排在)?[A-E]档的|[A-E]档(的)?(具体)?指标$", "", bare)
+    for cand in (name, bare, regex.sub(r"(增速|增幅|增长率|增长|涨幅|总量|上升位次|下降位次|位次|排名)$", "", bare)):
         if cand in lex:
             return lex[cand]
     hits = _indicator_trie().parse_longest(bare)
