@@ -131,7 +131,7 @@ def _lexicon() -> tuple[list[str], Any]:
     """Unit aliases and short forms (empty when units.yaml is not there yet)."""
     try:
         lex = lexicon.units()
-    except FileNotFoundError:
+    except (FileNotFoundError, OSError):
         return [], None
     joined = regex.compile(r"[、和及与](?![^（(]*[）)])|^各[^级].*各|^各级各.+各")
     names = []
@@ -246,6 +246,7 @@ class _G:
     lex: Any = None
     lex_names: frozenset = field(default_factory=frozenset)
     trie: Any = None
+    lex_fn: Any = None  # the lexicon loader this grammar was built from
 
 
 @cache
@@ -293,6 +294,7 @@ def G() -> _G:
         lex=lex,
         lex_names=frozenset(names),
         trie=trie,
+        lex_fn=lexicon.units,
     )
 
 
@@ -488,6 +490,9 @@ def _trim_action(text: str) -> str:
 def extract(doc, outline) -> list[Task]:
     """Task records of one document."""
     g = G()
+    if g.lex_fn is not lexicon.units:  # the lexicon was swapped (tests, a reload): rebuild
+        G.cache_clear()
+        g = G()
     text = doc.text
     city = (doc.meta or {}).get("level") == "市"
     ref = (doc.meta or {}).get("meeting_date") or (doc.meta or {}).get("year")
