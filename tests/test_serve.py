@@ -1,0 +1,279 @@
+"""The web explorer (issue 9): canned-query SQL on the database, the Datasette pages, and a real browser.
+
+The browser test starts `speechminer serve` on a free loopback port and drives
+Debian's Chromium (/usr/bin/chromium) through Playwright's Python package
+(never a downloaded browser); it is skipped, with the reason, when either is
+missing. `.ci/run` installs Chromium so that in CI it runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import serve as web
+from pipeline.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+OUTPUTS = ROOT / "outputs"
+CHROMIUM = os.environ.get("SPEECHMINER_CHROMIUM", "/usr/bin/chromium")
+FAGAI_FORMS = ("发改", "发改局", "县发改局", "发改委")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("serve") / "t.db"
+    with Store(path) as st:
+        summary = st.ingest(sorted(CORPUS.glob("*.txt")), progress=False)
+    assert summary.ok, summary.failed
+    web.ensure_views(path)
+    return path
+
+
+def _conn(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path))
+    web.register_functions(conn)
+    return conn
+
+
+def _run(conn: sqlite3.Connection, name: str, **params):
+    q = web.QUERIES[name]
+    cur = conn.execute(q["sql"], {p: params.get(p) for p in q["params"]})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------- SQL, no server
+
+
+@pytest.mark.parametrize("text", ["发改", "县发改局", "发改委", " 发改局 "])
+def test_tasks_for_unit_sql_finds_fagai_tasks(db, text):
+    rows = _run(_conn(db), "tasks_for_unit", unit=text)
+    assert rows, f"no tasks for {text!r}"
+    for r in rows:
+        assert any(f in (r["units"] or "") for f in FAGAI_FORMS), r["units"]
+        assert r["speech_id"] and r["sentence"]  # each row names its speech and shows its sentence
+    units = " ".join(r["units"] for r in rows)
+    assert "发改局" in units and "县发改局" in units
+
+
+def test_tasks_for_unit_sql_agrees_with_store(db):
+    conn = _conn(db)
+    names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM task_units")]
+    with Store(db) as st:
+        for text in names + ["发改", "县发改局", "市发改委", "统计", "乡镇", "中心", "某某办"]:
+            got = {r["task_id"] for r in _run(conn, "tasks_for_unit", unit=text)}
+            want = set(st.tasks(unit=text)["task_id"])
+            assert got == want, text
+
+
+def test_tasks_for_unit_sql_empty_and_unknown(db):
+    conn = _conn(db)
+    assert _run(conn, "tasks_for_unit", unit="") == []
+    assert _run(conn, "tasks_for_unit", unit=None) == []
+    assert _run(conn, "tasks_for_unit", unit="不存在的单位名称") == []
+
+
+def test_other_canned_queries(db):
+    conn = _conn(db)
+    doc = conn.execute("SELECT doc FROM speeches ORDER BY doc LIMIT 1").fetchone()[0]
+    targets = _run(conn, "targets_of_speech", speech=doc)
+    assert targets and {t["doc"] for t in targets} == {doc}
+    assert _run(conn, "targets_of_speech", speech=doc[:3]) == targets
+    assert _run(conn, "targets_of_speech", speech="") == []
+
+    hist = _run(conn, "metric_history", indicator="固定资产投资")
+    assert hist and all("固定资产投资" in h["indicator"] or h["indicator_key"] for h in hist)
+    dates = [h["meeting_date"] for h in hist if h["meeting_date"]]
+    assert dates == sorted(dates)
+
+    a, b = (r[0] for r in conn.execute("SELECT doc FROM speeches ORDER BY doc LIMIT 2"))
+    diff = _run(conn, "diff_speeches", a=a, b=b)
+    assert {d["change"][:9] for d in diff} == {"only in A", "only in B"}
+    assert {d["doc"] for d in diff} == {a, b}
+    assert _run(conn, "diff_speeches", a=a, b=a) == []
+
+    with Store(db) as st:
+        for q in ("考核", "项目 开工", "发改"):
+            hits = _run(conn, "search_sentences", q=q)
+            assert {h["sentence_id"] for h in hits} == set(st.search(q, limit=500)["sentence_id"]), q
+            assert all(all(t in h["sentence"] for t in q.split()) for h in hits)
+
+    sid = hits[0]["sentence_id"]
+    ctx = _run(conn, "sentence_context", sentence_id=sid)
+    assert [c["here"] for c in ctx].count("▶") == 1
+
+
+def test_metadata_names_real_columns(db):
+    conn = _conn(db)
+    meta = web.metadata("t")
+    dbm = meta["databases"]["t"]
+    for name, q in dbm["queries"].items():
+        for p in q["params"]:
+            assert f":{p}" in q["sql"], (name, p)
+        assert "·" in q["title"], "titles are in Chinese and English"
+    for table, tm in dbm["tables"].items():
+        if tm.get("hidden"):
+            continue
+        cols = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        assert cols, f"no table or view {table}"
+        for f in tm.get("facets", []):
+            assert f in cols, (table, f)
+        for c in tm.get("columns", {}):
+            assert c in cols, (table, c)
+        if "label_column" in tm:
+            assert tm["label_column"] in cols
+    facet_cols = {f for tm in dbm["tables"].values() for f in tm.get("facets", [])}
+    assert {"unit", "indicator_name", "locality", "period", "section_role"} <= facet_cols
+
+
+def test_serve_without_datasette_says_how_to_install(db, monkeypatch):
+    from pipeline.cli import main
+
+    monkeypatch.setattr(web, "have_datasette", lambda: False)
+    res = CliRunner().invoke(main, ["serve", "--db", str(db)])
+    assert res.exit_code == 2
+    assert "pip install 'speechminer[web]'" in res.output
+
+
+def test_serve_missing_db(tmp_path):
+    from pipeline.cli import main
+
+    res = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "none.db")])
+    assert res.exit_code == 2
+    assert "no database" in res.output
+
+
+def test_serve_defaults_to_loopback():
+    from pipeline.cli import main
+
+    opts = {p.name: p.default for p in main.commands["serve"].params}
+    assert opts["host"] == "127.0.0.1"
+
+
+# ---------------------------------------------------------------- Datasette in process
+
+
+def test_datasette_pages(db):
+    pytest.importorskip("datasette", reason="datasette not installed (pip install 'speechminer[web]')")
+    ds = web.build(db)
+
+    async def get(path):
+        return await ds.client.get(path)
+
+    async def pages():
+        await ds.invoke_startup()
+        out = {}
+        for p in ("/t", "/t/tasks_for_unit?unit=发改", "/t/task_assignments", "/t/tasks", "/t/search_sentences?q=考核",
+                  "/t/targets_of_speech?speech=000", "/t/metric_history?indicator=固定资产投资",
+                  "/t/diff_speeches?a=000&b=001", "/t/metric_records", "/t/target_records"):
+            out[p] = await get(p)
+        return out
+
+    res = asyncio.run(pages())
+    for p, r in res.items():
+        assert r.status_code == 200, (p, r.text[:500])
+    home = res["/t"].text
+    assert "单位承担的任务" in home and "Tasks assigned to a unit" in home
+    page = res["/t/tasks_for_unit?unit=发改"].text
+    assert "县发改局" in page and "发改局" in page
+    assert 'href="/t/speeches/' in page  # rows link to their speech
+    assert "/t/sentence_context?sentence_id=" in page  # and to their sentence in context
+    assert "考核" in res["/t/search_sentences?q=考核"].text
+    facets = res["/t/task_assignments"].text
+    assert "facet-info" in facets or "facet-results" in facets
+
+
+# ---------------------------------------------------------------- a real browser
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read().decode(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"server did not answer at {url}")
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_browser_tasks_of_a_unit(db):
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip(f"Chromium not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)")
+    pytest.importorskip("datasette", reason="datasette not installed (pip install 'speechminer[web]')")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package not installed "
+                                   "(pip install -e '.[test]')")
+    exe = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "serve",
+                             "--db", str(db), "--port", str(port)],
+                            cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    profile = tempfile.mkdtemp(prefix="speechminer-chromium-")
+    try:
+        _wait(f"{base}/-/versions.json", proc)
+        with sync_api.sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=exe, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1500, "height": 900}, locale="zh-CN", timeout=20000)
+            try:
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page.set_default_timeout(10000)
+                page.goto(f"{base}/t")
+                page.get_by_role("link", name="单位承担的任务 · Tasks assigned to a unit").first.click()
+                page.wait_for_url("**/t/tasks_for_unit*")
+                box = page.locator("input[name=unit]")
+                box.fill("发改")
+                page.locator("form.sql input[type=submit], form.sql button[type=submit]").first.click()
+                page.wait_for_url("**unit=*")
+                page.wait_for_selector("table.rows-and-columns tbody tr")
+                units = page.locator("table.rows-and-columns tbody td.col-units").all_inner_texts()
+                OUTPUTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(OUTPUTS / "serve-tasks.png"), full_page=True)
+                docs = page.locator("table.rows-and-columns tbody td.col-doc a").all()
+                assert docs, "rows link to their speech"
+                href = docs[0].get_attribute("href")
+                sentences = page.locator("table.rows-and-columns tbody td.col-sentence").all_inner_texts()
+            finally:
+                ctx.close()
+        assert units, "no rows for 发改"
+        assert all(any(f in u for f in FAGAI_FORMS) for u in units), units
+        joined = " ".join(units)
+        assert "发改局" in joined and "县发改局" in joined
+        assert all(s.strip() for s in sentences)
+        assert href and href.startswith("/t/speeches/")
+        assert (OUTPUTS / "serve-tasks.png").stat().st_size > 10_000
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
