@@ -47,6 +47,7 @@ class _P:
     not_modality: regex.Pattern
     delta2: regex.Pattern
     directive: regex.Pattern
+    anchors: dict
 
 
 @cache
@@ -110,6 +111,15 @@ def P() -> _P:
             rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
         ),
         directive=regex.compile(rf"^(?:要|还要|并|同时|继续|全力|着力|重点|积极|大力|扎实)?(?:{_alt(c['directive_verbs'])})"),
+        # literal words each pattern needs: a clause without them skips the pattern (speed)
+        anchors={
+            "growth": regex.compile(rf"{growth_words}|负增长|翻一番|翻两番|翻番"),
+            "delta": regex.compile(r"百分点|位次|[位名天个]"),
+            "share": regex.compile(r"占|完成"),
+            "rank": regex.compile(r"第|前|后|倒数"),
+            "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列"),
+            "level": regex.compile(units),
+        },
     )
 
 
@@ -156,8 +166,9 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     if not _WORTH_A_LOOK.search(clause):
         return []
     found: list[tuple[int, _Event]] = []  # (priority, event)
+    a = p.anchors
 
-    for m in p.growth.finditer(clause):
+    for m in (p.growth.finditer(clause) if a["growth"].search(clause) else ()):
         if m.group("verb3"):
             ev = _Event("growth", cs + m.start(), cs + m.end(), 100, "%", "up")
         elif m.group("verb2"):
@@ -184,7 +195,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             continue
         found.append((2, ev))
 
-    for m in p.delta.finditer(clause):
+    for m in (p.delta.finditer(clause) if a["delta"].search(clause) else ()):
         verb = m.group("verb")
         unit = m.group("unit")
         base = m.group("base") or None
@@ -217,14 +228,14 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev.multi = len(vals) > 1
             found.append((1, ev))
 
-    for m in p.delta2.finditer(clause):
+    for m in (p.delta2.finditer(clause) if a["delta"].search(clause) else ()):
         verb = m.group("verb")
         ev = _Event("delta", cs + m.start(), cs + m.end(), parse(m.group("nums")), m.group("unit"),
                     "down" if verb in ("低", "慢", "少", "降低") else "up")
         ev.compare_to = regex.sub(r"^(比|较)", "", m.group("base")) or None
         found.append((1, ev))
 
-    for m in p.share.finditer(clause):
+    for m in (p.share.finditer(clause) if a["share"].search(clause) else ()):
         if m.group("rate"):
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
             found.append((1, ev))
@@ -236,7 +247,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev.multi = len(nums) > 1
             found.append((1, ev))
 
-    for m in p.rank_place.finditer(clause):
+    for m in (p.rank_place.finditer(clause) if a["rank"].search(clause) else ()):
         verb, scope = m.group("verb"), m.group("scope")
         bottom = bool(m.group("bottom")) or m.group("fb") == "后"
         if not (verb or scope or m.group("bottom")):
@@ -257,7 +268,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev.direction = "down"
         found.append((0, ev))
 
-    for m in p.rank_tier.finditer(clause):
+    for m in (p.rank_tier.finditer(clause) if a["tier"].search(clause) else ()):
         if m.group("bottom2"):
             rk = Rank(scope=None, position=None, from_bottom=True, tier=None)
             found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
@@ -286,7 +297,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         unit = m.group("u")
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), 0, unit)))
 
-    for m in p.level.finditer(clause):
+    for m in (p.level.finditer(clause) if a["level"].search(clause) else ()):
         numtxt, unit = m.group("num"), m.group("unit")
         s = cs + m.start("num")
         if _skip_level(text, s, cs + m.end(), numtxt, unit, clause, m.start("num")):

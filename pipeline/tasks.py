@@ -509,7 +509,9 @@ def extract(doc, outline) -> list[Task]:
         is_item = bool(g.list_item.match(sent.text))
         if list_owner is not None and not is_item and prev is not None and prev.paragraph != sent.paragraph:
             list_owner = None
-        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city)
+        # a sentence with no cue word at all (要, 牵头, 负责, 请 …) assigns nothing: skip the grammar
+        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city) \
+            if g.quick.search(sent.text) else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
