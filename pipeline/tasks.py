@@ -91,7 +91,8 @@ class _M:
         return self.m.ends(name)
 
 
-def _run(name: str, text: str, masked: str | None = None, search: bool = False, group: str = "s") -> _M | None:
+def _run(name: str, text: str, masked: str | None = None, search: bool = False, group: str = "s",
+         fallback: bool = True) -> _M | None:
     """Match grammar rule `name`: on the text as it is, and, when that fails or
     names something that is no addressee, on the text with lexicon tokens."""
     g = G()
@@ -99,7 +100,7 @@ def _run(name: str, text: str, masked: str | None = None, search: bool = False, 
     m = getattr(g.plain[name], find)(text)
     if m and (group not in g.plain[name].groupindex or _valid(m, text, group)):
         return _M(m, text)
-    if g.tokens is None:
+    if g.tokens is None or not fallback:
         return _M(m, text) if m else None
     if isinstance(masked, list):  # a per-clause cache
         if masked[0] is None:
@@ -638,7 +639,10 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 4. a clause that is only a subject: 各经济指标牵头单位，要…
-        m = _run("subj_only", clause, mc) if len(clause) <= 60 else None
+        # only worth reading when one of the next two clauses opens with a cue
+        # (各经济指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…)
+        cue_ahead = any(g.plain["bare"].match(text[a_:b_]) for a_, b_ in spans[idx + 1: idx + 3])
+        m = _run("subj_only", clause, mc) if len(clause) <= 60 and cue_ahead else None
         if m:
             s = _subject(m, "s", city, cs, strict=True)
             if s:
@@ -679,7 +683,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     pending_start = cs
                     continue
         # 7. a bare cue: 要… (with a subject before it, carried, or from a list intro)
-        m = _run("bare", clause, mc)
+        m = _run("bare", clause, mc, fallback=False)  # no subject to read: lexicon tokens cannot help
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             act = m.group("act")
             if pending:
