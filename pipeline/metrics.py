@@ -16,6 +16,7 @@ from functools import cache
 import regex
 
 from . import lexicon
+from .lexicon import rx as _rx
 from .numbers import MASK, NUMBER, parse
 from .records import Metric, Rank, Target
 
@@ -181,10 +182,10 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
                 continue  # a delta
             if not unit and not regex.fullmatch(MASK, numtxt):
                 continue  # 增长3 with no unit: not a rate we can trust
-            if regex.match(r"[一二三四五六七八九十两百千万]", numtxt) and unit != "成":
+            if _rx(r"[一二三四五六七八九十两百千万]").match(numtxt) and unit != "成":
                 continue  # 增长一倍 / 提高一步: Chinese numerals only in 两成
             down = verb in p.growth_down or verb.endswith(("下降", "减少", "降低", "回落", "下滑", "下跌"))
-            nums = [numtxt] + [x for x in regex.split(r"[、和及%‰]+", m.group("more") or "") if x]
+            nums = [numtxt] + [x for x in _rx(r"[、和及%‰]+").split(m.group("more") or "") if x]
             for n in nums:
                 val = parse(n)
                 neg = isinstance(val, (int, float)) and val < 0
@@ -201,14 +202,14 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         base = m.group("base") or None
         raw2 = (m.group("base2") or "").strip()
         each = m.group("each") or (raw2[-1:] if raw2.endswith(("各", "分别")) else None)
-        base2 = regex.sub(r"(各|分别|均)$", "", raw2) or None
+        base2 = _rx(r"(各|分别|均)$").sub("", raw2) or None
         if unit in ("天", "个") and not (base or base2 or verb in ("增加", "减少")):
             continue
         if unit == "个" and verb not in ("增加", "减少", "多", "少"):
             continue
         if unit in ("位", "名") and verb in ("高于", "低于", "差", "超过"):
             continue
-        nums = regex.split(r"[、和及]", m.group("nums"))
+        nums = _rx(r"[、和及]").split(m.group("nums"))
         down = verb in p.delta_down
         comp = base or base2
         if comp:
@@ -232,7 +233,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         verb = m.group("verb")
         ev = _Event("delta", cs + m.start(), cs + m.end(), parse(m.group("nums")), m.group("unit"),
                     "down" if verb in ("低", "慢", "少", "降低") else "up")
-        ev.compare_to = regex.sub(r"^(比|较)", "", m.group("base")) or None
+        ev.compare_to = _rx(r"^(比|较)").sub("", m.group("base")) or None
         found.append((1, ev))
 
     for m in (p.share.finditer(clause) if a["share"].search(clause) else ()):
@@ -240,7 +241,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
             found.append((1, ev))
             continue
-        nums = regex.split(r"[、和]", m.group("nums"))
+        nums = _rx(r"[、和]").split(m.group("nums"))
         for n in nums:
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(n), m.group("unit"))
             ev.compare_to = (m.group("base") or m.group("base2") or None)
@@ -254,7 +255,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             continue
         if m.group("fb") and not scope and verb not in ("排名", "排", "位居", "位列", "居", "跻身", "进入", "排在"):
             continue
-        if scope and not verb and scope not in p.scopes and not regex.search(r"(组|片区|县|区县|个\p{Han}{1,3})$", scope):
+        if scope and not verb and scope not in p.scopes and not _rx(r"(组|片区|县|区县|个\p{Han}{1,3})$").search(scope):
             continue  # an open scope (two or three characters before 第) needs a rank verb
         if verb in ("是", "为", "在", "获", "获得", "保持", "列") and not scope and not m.group("bottom"):
             continue
@@ -279,12 +280,12 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             tier_clean = tier_clean[:-2].strip("“”")
         if clause[m.end() : m.end() + 1] == "的" or (tier_clean in ("前列", "靠前", "前茅") and not scope and verb in (None, "在", "是", "为")):
             continue  # 排名靠前的单位 is a group of units; 走在前列 a boast
-        if not (verb or scope) and not tier.endswith("等次") and not regex.match(r"[A-E]档", tier):
+        if not (verb or scope) and not tier.endswith("等次") and not _rx(r"[A-E]档").match(tier):
             # a bare 前列/靠前 needs a scope or a rank verb; 评价较差 is handled below
             continue
-        if regex.match(r"[A-E]档", tier) and not (verb or scope):
+        if _rx(r"[A-E]档").match(tier) and not (verb or scope):
             pre = clause[max(0, m.start() - 2) : m.start()]
-            if not regex.search(r"(在|排|为|是|列|居|获)$", pre):
+            if not _rx(r"(在|排|为|是|列|居|获)$").search(pre):
                 continue
         rk = Rank(scope=scope, position=None, from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
@@ -324,7 +325,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     if ranks:
         found = [(pr, e) for pr, e in found if not (
             e.kind == "level" and e.unit in ("项", "个") and any(r.start >= e.end for r in ranks)
-            and regex.match(r"\p{Han}{0,6}指标", text[e.end : e.end + 8]))]
+            and _rx(r"\p{Han}{0,6}指标").match(text[e.end : e.end + 8]))]
     # keep non-overlapping events, best priority first, then earliest
     found.sort(key=lambda pe: (pe[0], pe[1].start))
     kept: list[_Event] = []
@@ -354,11 +355,11 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
     weak, policy, breakers = _level_filters()
     if text[e : e + 1] in breakers.get(unit, ()):
         return True  # X项目, 3个人: the unit character starts a word
-    if before.endswith("等") and regex.match(r"\p{Han}{0,10}?(单位|部门|乡镇|同志)", text[e : e + 12]):
+    if before.endswith("等") and _rx(r"\p{Han}{0,10}?(单位|部门|乡镇|同志)").match(text[e : e + 12]):
         return True  # 发改局、开发区…等5个牵头单位: counting the addressees
-    if unit == "成" and not _HAN_NUM.match(numtxt) and regex.match(r"\p{Han}", after):
+    if unit == "成" and not _HAN_NUM.match(numtxt) and _rx(r"\p{Han}").match(after):
         return True  # XX成功: 成 as a unit only in 三成 or 5成，
-    if regex.match(r"以上(?:的)?(?:项目|企业|工业|客商|大项目|重大项目|产业)", text[e : e + 6]) or regex.match(r"(?:级|以上级)", after):
+    if _rx(r"以上(?:的)?(?:项目|企业|工业|客商|大项目|重大项目|产业)").match(text[e : e + 6]) or _rx(r"(?:级|以上级)").match(after):
         return True  # 亿元以上项目 / 亿元级企业: a size class, not an amount
     if before.endswith(("第", "前", "后")) and not regex.fullmatch(MASK, numtxt):
         return True  # 第三, 前十 (ranks are found elsewhere)
@@ -366,9 +367,9 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
         return True
     if unit in ("年",) or after.startswith(("年", "月", "日", "季度", "周年")):
         return True
-    if _HAN_NUM.match(numtxt) and not regex.search(r"[零〇一二两三四五六七八九十]", numtxt):
+    if _HAN_NUM.match(numtxt) and not _rx(r"[零〇一二两三四五六七八九十]").search(numtxt):
         return True  # 万亩茶园, 千方百计, 亿元级: a magnitude word, not a number
-    if regex.fullmatch(r"[一二三四五六七八九]{2}", numtxt):
+    if _rx(r"[一二三四五六七八九]{2}").fullmatch(numtxt):
         return True  # 唯一一个, 一一对应
     if _HAN_NUM.match(numtxt):
         # Chinese numerals: keep only when clearly a count (有两张, 仅三家, 百分之八十)
@@ -394,7 +395,7 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
 
 
 def _clean_np(np: str) -> str:
-    np = regex.sub(r"^[，、。；：\s“”]+|[，、。；：\s]+$", "", np)
+    np = _rx(r"^[，、。；：\s“”]+|[，、。；：\s]+$").sub("", np)
     prev = None
     while prev != np:
         prev = np
@@ -409,20 +410,20 @@ def _np_after(text: str, e: int, ce: int) -> str:
     seg = text[e:ce]
     m = _VERB_CUT.search(seg)
     seg = seg[: m.start()] if m else seg
-    seg = regex.sub(r"[，。；、].*$", "", seg)
+    seg = _rx(r"[，。；、].*$").sub("", seg)
     return seg.strip("的“”")[:20]
 
 
 def _split_list(np: str, sep: str = r"、") -> list[str]:
     """GDP、地方财政收入、地方税收、规模工业增加值增速 → the items (增速 goes to each)."""
-    np = regex.sub(r"等\s*[\d*X一二三四五六七八九十]+\s*(项|个)?(主要|核心|关键|经济)?(指标|方面)?$", "", np)
-    np = regex.sub(r"等(主要|核心|关键)?(指标|方面)?$", "", np)
+    np = _rx(r"等\s*[\d*X一二三四五六七八九十]+\s*(项|个)?(主要|核心|关键|经济)?(指标|方面)?$").sub("", np)
+    np = _rx(r"等(主要|核心|关键)?(指标|方面)?$").sub("", np)
     parts = [x for x in regex.split(sep, np) if x]
     if len(parts) < 2:
         return [np]
     last = parts[-1]
     suffix = ""
-    m = regex.search(r"(增速|增幅|增长|总量)$", last)
+    m = _rx(r"(增速|增幅|增长|总量)$").search(last)
     if m:
         suffix = m.group(1)
         parts[-1] = last[: m.start()]
@@ -478,7 +479,7 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return False, None
     mod = _modality(sent_text, rel)
     head = sent_text[:rel]
-    if regex.search(r"(去年|上年|过去|以来|累计|已经|已)[^，；]*$", head):
+    if _rx(r"(去年|上年|过去|以来|累计|已经|已)[^，；]*$").search(head):
         return False, None  # the clause reports a past figure
     if mod in ("must", "strive"):
         return True, mod
@@ -552,10 +553,10 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 if np in _RATE_WORDS and last_np and not last_np.endswith(np):
                     np = last_np + np  # 增速位列全省第二: the rate of the indicator named before
                 cursor = ev.end
-                lead = regex.match(r"^\s*(?:其中)?(均|都|全部|分别|皆|各)", clause)
+                lead = _rx(r"^\s*(?:其中)?(均|都|全部|分别|皆|各)").match(clause)
                 earlier = _distinct([r for r in sent_records if r.start < cs and r.measure != "rank"])
                 if len(group) > 1:
-                    items = _split_list(np, r"[、和]") if np and regex.search("[、和]", np) else []
+                    items = _split_list(np, r"[、和]") if np and _rx("[、和]").search(np) else []
                     if len(items) != len(group):
                         items = [r.indicator for r in earlier[-len(group):]] if not np and len(earlier) >= len(group) else [np or last_np] * len(group)
                     pairs = list(zip(items, group))
@@ -572,7 +573,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):
                     continue  # 确保…保持第一方阵: an aim for a rank, not a reported rank
                 ev_start = cs
-                if len(regex.sub(rf"{MASK}|[\W_]", "", text[cs:ce])) < 6 and prev_cs is not None:
+                if len(_rx(rf"{MASK}|[\W_]").sub("", text[cs:ce])) < 6 and prev_cs is not None:
                     ev_start = prev_cs  # 同比下降XX alone is too short to show; take the clause before too
                 if not is_t and sent_mod and ev.kind != "rank" and ev.value is not None and not _PAST.search(text[sent.start : ev.start][-10:]):
                     is_t, mod = True, sent_mod  # 明确A增长*%、B增长*%: the cue covers the list

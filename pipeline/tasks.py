@@ -26,6 +26,7 @@ from typing import Any
 import regex
 
 from . import dates, lexicon
+from .lexicon import rx as _rx
 from .records import Task, UnitRef
 
 _FLAGS = regex.V1
@@ -138,7 +139,7 @@ def _lexicon() -> tuple[list[str], Any]:
     names = []
     for a, e in list(lex["alias"].items()) + list(lex["short"].items()):
         a = str(a)
-        if len(a) < 2 or not regex.search(r"\p{Han}", a):
+        if len(a) < 2 or not _rx(r"\p{Han}").search(a):
             continue
         if e.get("collective") and joined.search(a):
             continue  # 各镇各部门, 各乡镇、各部门: a list the grammar splits (FORMAT: lists are split)
@@ -481,7 +482,7 @@ def _copy(addrs: list[_Addr]) -> list[_Addr]:
 def _trim_action(text: str) -> str:
     g = G()
     t = text.strip(" ，,；;。：:")
-    t = regex.sub(r"^(?:要|都要|也要|务必|必须|一定要|进一步|切实|认真)+", "", t)
+    t = _rx(r"^(?:要|都要|也要|务必|必须|一定要|进一步|切实|认真)+").sub("", t)
     m = g.deadline.match(t)
     if m:
         t = t[m.end():]
@@ -659,7 +660,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 if s:
                     act = m.group("act")
                     for a, _, _ in s:
-                        a.role = "support" if regex.match(r"(?:积极)?(?:配合|协助|参与)", act) else "responsible"
+                        a.role = "support" if _rx(r"(?:积极)?(?:配合|协助|参与)").match(act) else "responsible"
                     pending += [a for a, _, _ in s]
                     flush(ce, act)
                     framing_only = False
@@ -672,7 +673,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 act = m.group("act")
                 if any(p.search(act) for p in g.non_task):
                     continue
-                if act.strip() and not regex.match(r"(?:越来越|更加|很|非常|不断|的)", act):
+                if act.strip() and not _rx(r"(?:越来越|更加|很|非常|不断|的)").match(act):
                     d = _Draft(cs + m.start("s"), ce, [a for a, _, _ in s], act)
                     out.append(d)
                     last = d
@@ -744,7 +745,7 @@ def _with_role(a: _Addr, role: str) -> _Addr:
 def _act_roles(addrs: list[_Addr], act: str) -> None:
     """要充分发挥牵头抓总作用 → lead; 要积极配合 → support; 要牵头… → lead."""
     g = G()
-    first = regex.split(r"[，,；;。]", act, maxsplit=1)[0]
+    first = _rx(r"[，,；;。]").split(act, maxsplit=1)[0]
     role = None
     m = g.act_role.match(first)
     if m:
@@ -833,7 +834,7 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
         return tasks
     groups: list[list[regex.Match]] = []
     for m in matches:
-        if groups and regex.fullmatch(r"[\s；;，,、（()）]*", text[groups[-1][-1].end():m.start()]):
+        if groups and _rx(r"[\s；;，,、（()）]*").fullmatch(text[groups[-1][-1].end():m.start()]):
             groups[-1].append(m)
         else:
             groups.append([m])
@@ -864,13 +865,13 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
             if role == "deadline":
                 deadline = val
                 continue
-            for piece in regex.split(r"[、，,和及]|以及", val):
+            for piece in _rx(r"[、，,和及]|以及").split(val):
                 piece = piece.strip(" 等")
                 if not piece:
                     continue
                 a = classify(piece, city)
                 if a is None:
-                    if regex.fullmatch(r"\p{Han}{2,15}", piece) and piece not in g.never and not g.other_level.match(piece):
+                    if _rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never and not g.other_level.match(piece):
                         a = _Addr("unit", piece, named=True, collective=False)
                     else:
                         continue
