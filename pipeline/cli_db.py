@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .cli import console, emit_rows, err_console, iter_inputs, main, report_error
-from .store import DEFAULT_DB, TABLES, AmbiguousSpeech, SpeechNotFound, Store
+from .store import DEFAULT_DB, TABLES, AmbiguousSpeech, Rows, SpeechNotFound, Store, default_workers
 
 FORMATS = ["table", "csv", "json"]
 
@@ -35,7 +35,7 @@ def _open(db_path: str, must_exist: bool = True) -> Store:
                           "(or pass --db)", highlight=False)
         sys.exit(2)
     try:
-        return Store(db_path)
+        return Store(db_path, frames=False)  # Rows, not DataFrames: no pandas import for queries
     except Exception as err:  # not a database, newer schema, locked …
         err_console.print(f"[red]error[/red] cannot open {db_path}: {err}", highlight=False)
         sys.exit(2)
@@ -77,17 +77,20 @@ def _bad_value(err: Exception) -> None:
 @main.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @db_option
-@click.option("--workers", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes that run the pipeline in parallel.")
+@click.option("--workers", "-j", default=None, type=click.IntRange(1, 256),
+              help="Processes that run the pipeline in parallel (default: the number of cores). "
+                   "One writer stores their records.")
 @click.option("--force", is_flag=True, help="Re-extract files even when their content is already stored.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")
 @format_option(["table", "json"])
-def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int, force: bool, quiet: bool, fmt: str) -> None:
+def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int | None, force: bool, quiet: bool, fmt: str) -> None:
     """Run the pipeline on PATHS (files or folders) and store the results.
 
-    One transaction per speech: content already stored is skipped, a file whose
-    content changed replaces its old records, a file that fails is reported
-    and skipped. The exit status is 1 if any file failed.
+    Each speech is stored whole or not at all: content already stored (by the
+    same rules/ and version) is skipped, the same content after a rules change
+    is re-extracted ("updated"), a file whose content changed replaces its old
+    records, a file that fails is reported on one line and skipped. The exit
+    status is 1 if any file failed.
 
     \b
     Examples:
@@ -100,15 +103,15 @@ def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int, force: bool, 
         if status == "failed":
             err_console.print(f"[red]failed[/red] {name}: {detail}", highlight=False, soft_wrap=True)
 
-    summary = store.ingest(paths, progress=not quiet, workers=workers, force=force, on_event=event)
+    summary = store.ingest(paths, progress=not quiet, workers=workers or default_workers(), force=force,
+                           on_event=event)
     store.close()
     if fmt == "json":
-        click.echo(json.dumps({**summary.counts(), "failures": [{"file": f, "reason": r} for f, r in summary.failed],
+        click.echo(json.dumps({**summary.counts(), "updated": len(summary.updated),
+                               "failures": [{"file": f, "reason": r} for f, r in summary.failed],
                                "db": db_path}, ensure_ascii=False, indent=1))
     else:
-        c = summary.counts()
-        click.echo(f"{db_path}: added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, "
-                   f"failed {c['failed']}")
+        click.echo(f"{db_path}: {summary}")
     if summary.failed:
         sys.exit(1)
 
@@ -121,8 +124,6 @@ TASK_COLUMNS = ["doc", "period", "section", "units", "role", "action", "deadline
 
 def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None):
     """Tasks extracted from files directly (no database), filtered like Store.tasks."""
-    import pandas as pd
-
     from . import lexicon
     from .extract import extract
     from .store import fold_unit
@@ -165,9 +166,8 @@ def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None
                          "role": ",".join(sorted({u.role for u in hits})) or None, "action": t.action,
                          "deadline": t.deadline, "addressee": t.addressee, "persons": json.dumps(t.persons, ensure_ascii=False),
                          "sentence": sent, "evidence": t.evidence, "start": t.start, "end": t.end})
-    return pd.DataFrame(rows, columns=["doc", "title", "locality", "period", "meeting_date", "section", "units", "role",
-                                       "action", "deadline", "addressee", "persons", "sentence", "evidence", "start",
-                                       "end"]), failed
+    return Rows(["doc", "title", "locality", "period", "meeting_date", "section", "units", "role", "action",
+                 "deadline", "addressee", "persons", "sentence", "evidence", "start", "end"], rows), failed
 
 
 @main.command("tasks")
@@ -194,7 +194,7 @@ def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) ->
     if files:
         df, failed = _tasks_from_files(files, unit, role)
         if locality:
-            df = df[df["locality"] == locality]
+            df = df.filter(lambda r: r["locality"] == locality)
         if limit:
             df = df.head(limit)
         _emit(df, fmt, TASK_COLUMNS, title=f"tasks ({len(df)})")
@@ -401,7 +401,7 @@ def units_cmd(show_all, used, db_path, fmt) -> None:
     store = _open(db_path)
     df = store.units(include_unlisted=show_all or store.counts()["units"] == 0)
     if used:
-        df = df[df["tasks"] > 0]
+        df = df.filter(lambda r: (r.get("tasks") or 0) > 0)
     _emit(df, fmt, ["key", "name", "type", "aliases", "tasks"], title=f"units ({len(df)})")
 
 
@@ -425,7 +425,7 @@ def speeches_cmd(locality, since, until, db_path, fmt) -> None:
     except ValueError as err:
         _bad_value(err)
     if fmt == "table":
-        df = df.assign(id=df["id"].str[:12])
+        df = Rows(df.columns, [{**r, "id": (r["id"] or "")[:12]} for r in df.records])
     _emit(df, fmt, ["id", "doc", "title", "locality", "period", "meeting_date", "metrics", "targets", "tasks"],
           title=f"speeches ({len(df)})")
 

@@ -32,6 +32,9 @@ class InputError(Exception):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):  # picklable (raised in worker processes): rebuild from path and reason
+        return (type(self), (self.path, self.reason))
+
 
 @dataclass
 class Document:
@@ -119,16 +122,17 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
         except UnicodeDecodeError as err:
             raise InputError(path, f"broken UTF-16 text ({err.reason} at byte {err.start})") from None
     if b"\x00" in data[:4096]:
-        # UTF-16 without BOM shows a NUL every other byte in ASCII parts
+        # UTF-16 without BOM shows a NUL every other byte in ASCII parts; Chinese text
+        # has few of them, so both byte orders are tried (likelier first) and judged by
+        # their common characters
         even, odd = data[0:4096:2].count(0), data[1:4096:2].count(0)
-        for enc, ok in (("utf-16-le", odd > even), ("utf-16-be", even > odd)):
-            if ok and max(even, odd) > 0.2 * min(len(data), 4096) / 2:
-                try:
-                    text = data.decode(enc)
-                    if _han_score(text) > 0.05:
-                        return text, enc
-                except UnicodeDecodeError:
-                    pass
+        for enc in (("utf-16-le", "utf-16-be") if odd >= even else ("utf-16-be", "utf-16-le")):
+            try:
+                text = data.decode(enc)
+                if _han_score(text) > 0.05:
+                    return text, enc
+            except UnicodeDecodeError:
+                pass
         raise InputError(path, "binary data (NUL bytes), not a text file")
     try:
         return data.decode("utf-8"), "utf-8"
@@ -522,6 +526,7 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
     )
     if not regex.search(r"\p{Han}", text):
         raise InputError(path, "no Chinese text found" + (" in the HTML page" if html_title else ""))
+    _check_language(text, path)
     doc.meta = meta_mod.infer(doc, html_title=html_title)
     doc.meta["swap_score"] = swap_score
     if meta_override:
@@ -531,6 +536,23 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
         doc.warnings.append("text ends mid-sentence: the speech may be truncated")
         doc.meta["truncated"] = True
     return doc
+
+
+_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
+_HAN = regex.compile(r"\p{Han}")
+_LETTER = regex.compile(r"\p{L}")
+
+
+def _check_language(text: str, path: str | None) -> None:
+    """Refuse text in another language (Japanese kana, mostly non-Han letters) with a clear reason."""
+    sample = text[:20000]
+    han = len(_HAN.findall(sample))
+    kana = len(_KANA.findall(sample))
+    if kana >= 10 and kana > 0.25 * (han + kana):
+        raise InputError(path, "text in Japanese (kana), not Chinese")
+    letters = len(_LETTER.findall(sample))
+    if letters >= 200 and han < 0.2 * letters:
+        raise InputError(path, f"not Chinese text: only {100 * han // letters}% of its letters are Chinese characters")
 
 
 def sidecar(path: Path) -> dict | None:

@@ -24,6 +24,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,8 +35,10 @@ import regex
 
 from . import lexicon
 
-SCHEMA_VERSION = 2  # 2: task_units.key_source (keys resolved by the store)
+SCHEMA_VERSION = 3  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor
 DEFAULT_DB = "outputs/speeches.db"
+BATCH_SPEECHES = 64    # the writer commits after this many speeches …
+BATCH_SECONDS = 0.5    # … or this long, whichever comes first (each speech in its own savepoint)
 
 # tables `export` and `doctor` may name (the only identifiers formatted into SQL)
 TABLES = ("speeches", "sections", "sentences", "metrics", "targets", "tasks", "task_units",
@@ -49,7 +52,8 @@ CREATE TABLE IF NOT EXISTS speeches (
   path TEXT, doc TEXT, title TEXT, locality TEXT, level TEXT, speaker_role TEXT,
   meeting_date TEXT, period TEXT, period_reviewed TEXT, period_planned TEXT, year INTEGER,
   script TEXT, encoding TEXT, repairs INTEGER, chars INTEGER, truncated INTEGER,
-  ingested_at TEXT, meta TEXT, text TEXT
+  ingested_at TEXT, meta TEXT, text TEXT,
+  extractor TEXT                  -- extractor_version() that produced the records
 );
 CREATE INDEX IF NOT EXISTS speeches_path ON speeches(path);
 CREATE INDEX IF NOT EXISTS speeches_locality ON speeches(locality, period);
@@ -198,6 +202,62 @@ def fts_query(term: str) -> str | None:
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in toks)
 
 
+# ---------------------------------------------------------------- extractor version
+
+_EXTRACTOR: dict[str, str] = {}
+
+
+def _rules_dir() -> Path:
+    rules = Path(lexicon.RULES)
+    if not rules.is_dir():  # installed without the source tree: rules ship next to the package
+        alt = Path(lexicon.__file__).resolve().parent / "rules"
+        rules = alt if alt.is_dir() else rules
+    return rules
+
+
+def extractor_version() -> str:
+    """A short hash of every file in rules/ and the package version (computed once per process).
+
+    Stored with each speech: content whose sha256 is stored under another
+    extractor version is re-extracted by `ingest` (reported as "updated").
+    """
+    rules = _rules_dir()
+    key = str(rules)
+    if key not in _EXTRACTOR:
+        from . import __version__
+
+        h = hashlib.sha256(f"speechminer {__version__}\n".encode())
+        files = sorted(f for f in rules.rglob("*") if f.is_file()) if rules.is_dir() else []
+        for f in files:
+            h.update(f.relative_to(rules).as_posix().encode() + b"\0")
+            h.update(f.read_bytes())
+            h.update(b"\0")
+        _EXTRACTOR[key] = f"{__version__}+{h.hexdigest()[:16]}"
+    return _EXTRACTOR[key]
+
+
+def _lexicon_files_digest() -> str | None:
+    """Hash of units.yaml and indicators.yaml as files, or None when the loaders are not the file readers."""
+    if not (hasattr(lexicon.units, "cache_info") and hasattr(lexicon.indicators, "cache_info")):
+        return None  # replaced (tests, embedding code): always compare the parsed content
+    h = hashlib.sha256()
+    rules = _rules_dir()
+    for name in ("units.yaml", "indicators.yaml"):
+        f = rules / name
+        try:
+            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
+        except OSError:
+            h.update(name.encode() + b"\0missing\0")
+    return h.hexdigest()
+
+
+def _set_lexicon_files(c: sqlite3.Connection, files: str | None) -> None:
+    if files:
+        c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('lexicon_files', ?)", (files,))
+    else:
+        c.execute("DELETE FROM store_meta WHERE key = 'lexicon_files'")
+
+
 # ---------------------------------------------------------------- ingest rows
 
 
@@ -207,17 +267,23 @@ class IngestSummary:
     unchanged: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    updated: list[str] = field(default_factory=list)  # same content, re-extracted (rules or version changed)
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
     def counts(self) -> dict[str, int]:
-        return {k: len(getattr(self, k)) for k in ("added", "unchanged", "replaced", "failed")}
+        """added, unchanged, replaced, failed; and updated when some speech was re-extracted."""
+        out = {k: len(getattr(self, k)) for k in ("added", "unchanged", "replaced", "failed")}
+        if self.updated:
+            out["updated"] = len(self.updated)
+        return out
 
     def __str__(self) -> str:
         c = self.counts()
-        return f"added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, failed {c['failed']}"
+        text = f"added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, failed {c['failed']}"
+        return text + (f", updated {c['updated']} (re-extracted: rules or version changed)" if c.get("updated") else "")
 
 
 def _num(v: Any) -> tuple[float | None, int]:
@@ -251,6 +317,7 @@ def rows_from_result(result, path: str | None = None) -> dict[str, Any]:
         "chars": len(doc.text), "truncated": int(bool(m.get("truncated"))),
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "meta": json.dumps(m, ensure_ascii=False, default=str), "text": doc.text,
+        "extractor": extractor_version(),
     }
     sections = []
     for i, n in enumerate(outline.nodes):
@@ -315,6 +382,21 @@ def _extract_rows(path: str) -> dict[str, Any]:
     return rows_from_result(extract(Path(path)), path)
 
 
+class ExtractFailed(Exception):
+    """A failure in a worker process, sent back as its one-line reason (any exception pickles this way)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _extract_rows_in_worker(path: str) -> dict[str, Any] | ExtractFailed:
+    try:
+        return _extract_rows(path)
+    except Exception as err:
+        return ExtractFailed(_reason(err))
+
+
 def _file_id(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -326,7 +408,7 @@ def _file_id(path: Path) -> str:
 def _reason(err: BaseException) -> str:
     from .normalize import InputError
 
-    if isinstance(err, InputError):
+    if isinstance(err, (InputError, ExtractFailed)):
         return err.reason
     if isinstance(err, FileNotFoundError):
         return "file not found"
@@ -368,12 +450,52 @@ def _bound(value: str | None, upper: bool) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- the store
 
 
+class Rows:
+    """A query result without pandas (what `Store(frames=False)` returns): columns and dict rows.
+
+    Enough of the DataFrame surface for the CLI: `columns`, `empty`, `len()`,
+    `to_dict("records")`; `to_pandas()` for the rest.
+    """
+
+    def __init__(self, columns: list[str], records: list[dict[str, Any]]):
+        self.columns, self.records = list(columns), records
+
+    @property
+    def empty(self) -> bool:
+        return not self.records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def to_dict(self, orient: str = "records") -> list[dict[str, Any]]:
+        if orient != "records":
+            raise ValueError("Rows.to_dict supports orient='records' only (use to_pandas())")
+        return list(self.records)
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.records, columns=self.columns)
+
+    def filter(self, keep) -> "Rows":
+        return Rows(self.columns, [r for r in self.records if keep(r)])
+
+    def head(self, n: int) -> "Rows":
+        return Rows(self.columns, self.records[:n])
+
+
 class Store:
     """A SQLite database of ingested speeches and their records."""
 
-    def __init__(self, path: str | os.PathLike = DEFAULT_DB, *, readonly: bool = False, timeout: float = 30.0):
+    def __init__(self, path: str | os.PathLike = DEFAULT_DB, *, readonly: bool = False, timeout: float = 30.0,
+                 frames: bool = True):
+        """`frames=False`: query methods return `Rows` instead of pandas DataFrames (no pandas import)."""
         import sqlite_utils
 
+        self.frames = frames
         self.path = str(path)
         if self.path != ":memory:":
             if readonly and not Path(self.path).exists():
@@ -425,6 +547,11 @@ class Store:
         current = row[0] if row and row[0] is not None else 0
         if current > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} has schema version {current}, newer than this speechminer ({SCHEMA_VERSION})")
+        ddl_hash = hashlib.sha256(DDL.encode()).hexdigest()[:16]
+        if current == SCHEMA_VERSION:  # up to date: no write lock (readers open while an ingest writes)
+            done = self.conn.execute("SELECT value FROM store_meta WHERE key = 'ddl'").fetchone()
+            if done and done[0] == ddl_hash:
+                return
         with self.transaction() as c:  # every statement is IF NOT EXISTS: cheap, and adds new indexes
             for stmt in _statements(DDL):
                 c.execute(stmt)
@@ -432,6 +559,9 @@ class Store:
             if "key_source" not in cols:  # version 1
                 c.execute("ALTER TABLE task_units ADD COLUMN key_source TEXT")
                 c.execute("UPDATE task_units SET key_source = 'extractor' WHERE unit_key IS NOT NULL")
+            if "extractor" not in {r[1] for r in c.execute("PRAGMA table_info(speeches)")}:  # version 2
+                c.execute("ALTER TABLE speeches ADD COLUMN extractor TEXT")  # NULL: re-extracted on next ingest
+            c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('ddl', ?)", (ddl_hash,))
             if current < SCHEMA_VERSION:
                 c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                           (SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(timespec="seconds")))
@@ -443,7 +573,15 @@ class Store:
     # -- lexicons
 
     def sync_lexicons(self, force: bool = False) -> bool:
-        """Load rules/units.yaml and rules/indicators.yaml into their tables when they changed."""
+        """Load rules/units.yaml and rules/indicators.yaml into their tables when they changed.
+
+        Fast path: when the lexicon comes from the files (the loaders are the cached
+        file readers) and the files' bytes hash as at the last sync, nothing is parsed.
+        """
+        files = _lexicon_files_digest()
+        old_files = self.conn.execute("SELECT value FROM store_meta WHERE key = 'lexicon_files'").fetchone()
+        if not force and files and old_files and old_files[0] == files:
+            return False
         try:
             units = lexicon.units()["entries"]
         except Exception:  # missing or half-written file: keep what the DB has
@@ -456,6 +594,9 @@ class Store:
                                 .encode()).hexdigest()
         old = self.conn.execute("SELECT value FROM store_meta WHERE key = 'lexicon'").fetchone()
         if not force and old and old[0] == digest:
+            if files or old_files:  # remember the files' hash (or forget it: the loaders are not the files)
+                with self.transaction() as c:
+                    _set_lexicon_files(c, files)
             return False
         with self.transaction() as c:
             if units is not None:
@@ -493,6 +634,7 @@ class Store:
                           "(SELECT min(a.unit_key) FROM unit_aliases a WHERE a.alias = task_units.name_fold) "
                           "WHERE unit_key IS NULL AND name_fold IN (SELECT alias FROM unit_aliases)")
             c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('lexicon', ?)", (digest,))
+            _set_lexicon_files(c, files)
         self._alias_keys.clear()
         return True
 
@@ -508,10 +650,15 @@ class Store:
                force: bool = False, on_event=None) -> IngestSummary:
         """Run the pipeline on files (or the text files inside folders) and store them.
 
-        One transaction per speech. Content already stored is skipped ("unchanged");
-        a path whose content changed has its old speech replaced atomically; a file
-        that fails is listed in `failed` with its reason and the batch goes on.
-        `on_event(status, file, detail)` is called for each file.
+        Content already stored by the same extractor version is skipped ("unchanged");
+        the same content stored by another version (rules/ or the package changed) is
+        re-extracted ("updated"); a path whose content changed has its old speech
+        replaced ("replaced"); a file that fails is listed in `failed` with its reason
+        and the batch goes on. `workers` > 1 extracts in that many processes; one
+        writer (this process) stores the rows, several speeches per transaction, each
+        speech in its own savepoint, so a speech is always stored whole or not at all.
+        `on_event(status, file, detail)` is called for each file once its fate is
+        committed.
         """
         from .cli import iter_inputs
 
@@ -519,6 +666,7 @@ class Store:
             paths = [paths]
         files = list(iter_inputs([str(p) for p in paths]))
         summary = IngestSummary()
+        version = extractor_version()
 
         def note(status: str, name: str, detail: str = "") -> None:
             if status == "failed":
@@ -535,49 +683,96 @@ class Store:
             except Exception as err:
                 note("failed", str(f), _reason(err))
                 continue
-            if not force and self.conn.execute("SELECT 1 FROM speeches WHERE id = ?", (fid,)).fetchone():
+            row = self.conn.execute("SELECT extractor FROM speeches WHERE id = ?", (fid,)).fetchone()
+            if not force and row and row[0] == version:
                 note("unchanged", str(f))
                 continue
             todo.append((f, fid))
 
         bar = _progress(len(todo), progress)
         task = bar.add_task("ingesting", total=len(todo)) if bar else None
+        c = self.conn
+        pending: list[tuple[str, str, str]] = []  # notes of the open batch, sent once it is committed
+        opened: float | None = None  # when the open batch began
+        in_batch = 0
+
+        def flush() -> None:
+            nonlocal opened, in_batch
+            if opened is not None:
+                c.commit()
+                opened, in_batch = None, 0
+            for n in pending:
+                note(*n)
+            pending.clear()
+
         try:
             if bar:
                 bar.start()
             for f, result in _run(todo, workers):
                 name = str(f)
                 if isinstance(result, BaseException):
-                    note("failed", name, _reason(result))
+                    pending.append(("failed", name, _reason(result)))
                 else:
+                    if opened is None:
+                        if c.in_transaction:
+                            c.commit()
+                        c.execute("BEGIN IMMEDIATE")
+                        opened = time.monotonic()
+                    c.execute("SAVEPOINT speech")
                     try:
-                        status = self.write(result, path=str(Path(f).resolve()))
-                        note(status, name)
+                        status = self._write(c, result, path=str(Path(f).resolve()), force=force)
                     except Exception as err:
-                        note("failed", name, _reason(err))
+                        try:
+                            c.execute("ROLLBACK TO speech")
+                            c.execute("RELEASE speech")
+                        except sqlite3.Error:  # SQLite rolled the whole batch back (disk full, I/O error)
+                            if c.in_transaction:
+                                c.rollback()
+                            opened, in_batch = None, 0
+                            pending[:] = [n if n[0] == "failed" else
+                                          ("failed", n[1], f"not stored, its batch was rolled back: {_reason(err)}")
+                                          for n in pending]
+                        pending.append(("failed", name, _reason(err)))
+                    else:
+                        c.execute("RELEASE speech")
+                        pending.append((status, name, ""))
+                        in_batch += 1
+                if opened is None or in_batch >= BATCH_SPEECHES or time.monotonic() - opened >= BATCH_SECONDS:
+                    flush()
                 if bar:
                     bar.advance(task)
+            flush()
+        except BaseException:
+            if opened is not None and c.in_transaction:
+                c.rollback()  # the open batch is lost as a whole; a re-run stores it
+            raise
         finally:
             if bar:
                 bar.stop()
         return summary
 
-    def write(self, rows: dict[str, Any], path: str | None = None) -> str:
-        """Store one speech's rows in one transaction; returns added | replaced | unchanged."""
+    def write(self, rows: dict[str, Any], path: str | None = None, force: bool = True) -> str:
+        """Store one speech's rows in one transaction; returns added | replaced | updated | unchanged."""
+        with self.transaction() as c:
+            return self._write(c, rows, path=path, force=force)
+
+    def _write(self, c: sqlite3.Connection, rows: dict[str, Any], path: str | None = None, force: bool = False) -> str:
         sp = dict(rows["speech"])
+        sp.setdefault("extractor", None)
         if path:
             sp["path"] = path
-        with self.transaction() as c:
-            if c.execute("SELECT 1 FROM speeches WHERE id = ?", (sp["id"],)).fetchone():
-                old_ids = [sp["id"]]  # re-ingest forced: rewrite in place
-            else:
-                old_ids = [r[0] for r in c.execute("SELECT id FROM speeches WHERE path = ?", (sp["path"],))]
-            for oid in old_ids:
-                self._delete(c, oid)
-            self._insert(c, sp, rows)
-        if sp["id"] in old_ids:
-            return "unchanged"
-        return "replaced" if old_ids else "added"
+        old = c.execute("SELECT extractor FROM speeches WHERE id = ?", (sp["id"],)).fetchone()
+        if old is not None:
+            if not force and old[0] == sp["extractor"]:
+                return "unchanged"  # stored meanwhile (a duplicate in the batch, another ingest)
+            old_ids, status = [sp["id"]], "updated"  # same content, another extractor: rewrite in place
+        else:
+            old_ids = [r[0] for r in c.execute("SELECT id FROM speeches WHERE path = ?", (sp["path"],))]
+            status = "replaced" if old_ids else "added"
+        for oid in old_ids:
+            self._delete(c, oid)
+        self._insert(c, sp, rows)
+        return status
 
     @staticmethod
     def _delete(c: sqlite3.Connection, speech_id: str) -> None:
@@ -700,9 +895,20 @@ class Store:
     # -- queries
 
     def _read(self, sql: str, params: list | tuple = ()):
+        if not self.frames:
+            cur = self.conn.execute(sql, list(params))
+            cols = [d[0] for d in cur.description]
+            return Rows(cols, [dict(zip(cols, r)) for r in cur])
         import pandas as pd
 
         return pd.read_sql_query(sql, self.conn, params=list(params))
+
+    def _empty(self, columns: list[str]):
+        if not self.frames:
+            return Rows(columns, [])
+        import pandas as pd
+
+        return pd.DataFrame(columns=columns)
 
     @staticmethod
     def _speech_filters(locality: str | None, since: str | None, until: str | None,
@@ -820,14 +1026,12 @@ class Store:
 
     def search(self, text: str, limit: int = 200, locality: str | None = None):
         """Sentences containing every whitespace-separated term of `text`."""
-        import pandas as pd
-
         terms = [t for t in regex.split(r"\s+", (text or "").strip()) if t]
         cols = ("SELECT s.doc, s.title, s.locality, s.period, se.section, se.text AS sentence, se.speech_id, "
                 "se.id AS sentence_id, se.start, se.\"end\" ")
         if not terms:
-            return pd.DataFrame(columns=["doc", "title", "locality", "period", "section", "sentence",
-                                         "speech_id", "sentence_id", "start", "end"])
+            return self._empty(["doc", "title", "locality", "period", "section", "sentence",
+                                "speech_id", "sentence_id", "start", "end"])
         check = " AND ".join("instr(se.text, ?) > 0" for _ in terms)
         extra, eparams = "", []
         if locality:
@@ -847,8 +1051,6 @@ class Store:
 
     def units(self, include_unlisted: bool = True):
         """Known units with their aliases and task counts; unlisted surface names after them."""
-        import pandas as pd
-
         known = self._read(
             "SELECT u.key, u.name, u.type, "
             "(SELECT group_concat(alias, '、') FROM unit_aliases a WHERE a.unit_key = u.key AND a.kind != 'fold') AS aliases, "
@@ -862,6 +1064,10 @@ class Store:
             "count(DISTINCT tu.task_id) AS tasks FROM task_units tu "
             "WHERE tu.unit_key IS NULL AND tu.name_fold NOT IN (SELECT alias FROM unit_aliases) "
             "GROUP BY tu.name_fold ORDER BY tasks DESC, tu.name_fold")
+        if not self.frames:
+            return Rows(known.columns, known.records + other.records)
+        import pandas as pd
+
         parts = [d for d in (known, other) if not d.empty]
         return pd.concat(parts, ignore_index=True) if parts else known
 
@@ -989,8 +1195,28 @@ def _insert_many(c: sqlite3.Connection, table: str, rows: list[dict]) -> None:
     c.executemany(sql, [tuple(r.get(k) for k in cols) for r in rows])
 
 
+def _warm_worker() -> None:
+    """Worker initializer: load the rules once per process (lexicons, jieba, OpenCC)."""
+    try:
+        from . import normalize as _n
+
+        lexicon.units()
+        lexicon.indicators()
+        _jieba()
+        _n._opencc()
+    except Exception:  # a broken rule file is reported per speech, not here
+        pass
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
 def _run(todo: list[tuple[Path, str]], workers: int) -> Iterator[tuple[Path, Any]]:
-    """(file, rows or the exception) for each file, extracted in order (workers > 1: in processes)."""
+    """(file, rows or the exception) for each file, in order (workers > 1: in processes).
+
+    At most 4 files per worker are in flight, so memory stays bounded whatever the batch.
+    """
     if workers <= 1 or len(todo) < 2:
         for f, _ in todo:
             try:
@@ -998,15 +1224,40 @@ def _run(todo: list[tuple[Path, str]], workers: int) -> Iterator[tuple[Path, Any
             except Exception as err:  # any bug in a stage must not stop the batch
                 yield f, err
         return
+    import multiprocessing as mp
+    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [(f, pool.submit(_extract_rows, str(f))) for f, _ in todo]
-        for f, fut in futures:
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
+    n = min(workers, len(todo))
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm_worker) as pool:
+        window: deque = deque()
+        it = iter(todo)
+
+        def fill() -> None:
+            while len(window) < 4 * n:
+                nxt = next(it, None)
+                if nxt is None:
+                    return
+                try:
+                    window.append((nxt[0], pool.submit(_extract_rows_in_worker, str(nxt[0]))))
+                except Exception as err:  # the pool broke: every file left is reported, none dropped
+                    window.append((nxt[0], err))
+
+        fill()
+        while window:
+            f, fut = window.popleft()
             try:
-                yield f, fut.result()
+                res = fut.result() if not isinstance(fut, BaseException) else fut
+            except BrokenProcessPool:
+                res = RuntimeError("a worker process died (out of memory or killed) while this file was extracted")
             except Exception as err:
-                yield f, err
+                res = err
+            if isinstance(res, BrokenProcessPool):
+                res = RuntimeError("a worker process died (out of memory or killed) while this file was extracted")
+            fill()
+            yield f, res
 
 
 def _progress(n: int, wanted: bool):
