@@ -502,17 +502,16 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     p = P()
     metrics: list[Metric] = []
     targets: list[Target] = []
-    para_period: tuple[int, str | None] = (-1, None)
-    para_np: str | None = None
+    # the indicator named last carries into the next sentence of the same paragraph
+    # (…地区生产总值增长*%。较一季度下降*个百分点); the period does not
+    para: tuple[int, str | None] = (-1, None)
     for sent in outline.sentences:
         if not _WORTH_A_LOOK.search(sent.text):
             continue
-        if para_period[0] != sent.paragraph:
-            para_period = (sent.paragraph, None)
         role = outline.section_of(sent.start)[1] if outline.nodes else "other"
-        period = para_period[1]
+        period = None  # a period holds for its own sentence (annotators do not carry it further)
         sent_records: list[Metric] = []
-        last_np: str | None = para_np if sent.paragraph == para_period[0] else None
+        last_np: str | None = para[1] if sent.paragraph == para[0] else None
         deadline: str | None = None
         clause_start = sent.start
         spans = []
@@ -603,9 +602,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     last_np = np
 
             prev_cs = cs
-        para_np = last_np
-        if period and sent.paragraph == para_period[0]:
-            para_period = (sent.paragraph, period)
+        para = (sent.paragraph, last_np)
     return metrics, targets
 
 
