@@ -80,7 +80,7 @@ def P() -> _P:
             rf"|(?P<verb2>负增长)(?![（(]?-?\d)|(?P<verb3>翻一番|翻两番|翻番)"
         ),
         delta=regex.compile(
-            rf"(?P<base>(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
+            rf"(?P<base>同比|(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
             rf"(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
             rf"(?P<nums>{num}(?:[、和及]{num})*)(?P<unit>个百分点|百分点|个位次|位次|位|名|天|个)"
         ),
@@ -395,6 +395,8 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
 
 
 def _clean_np(np: str) -> str:
+    if _NOT_A_NAME.search(np):
+        return ""  # a placeholder or a rank inside: what is left is no indicator name
     np = _rx(r"^[，、。；：\s“”]+|[，、。；：\s]+$").sub("", np)
     prev = None
     while prev != np:
@@ -462,6 +464,10 @@ def _comparator(text: str, s: int, e: int) -> str:
 
 
 _CLAUSE_WILL = regex.compile(r"(要|将|力争|确保)[^，；：]*$")
+_NOT_A_NAME = regex.compile(rf"{MASK}|第\S|倒数|[前后]{MASK}")
+# a phrase before a count that ends in a verb names no indicator: the noun after the number does
+_VERBISH = regex.compile(r"(?:迎来|涉及|培育|荣获|交办|推进|创成|打造|实施|整合|筹建|巩固提升|提升|安排|引进|新建|加快|先后|全面|对|仍|有|等|的)$")
+_TOPIC = regex.compile(r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$")
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
 _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
@@ -535,6 +541,10 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             if dm:
                 deadline = dm.group(0)
             events = _events(text, cs, ce, doc.is_masked)
+            if not events:
+                topic = _TOPIC.match(clause.strip())
+                if topic or (len(clause) <= 12 and clause.strip() in lexicon.indicators()["alias"]):
+                    last_np = _clean_np(topic.group("t") if topic else clause)  # 地区生产总值方面，二季度增长*%
             cursor = cs
             groups: list[list[_Event]] = []
             for ev in events:  # values written together (分别增长X%、Y%) form one group
@@ -545,8 +555,9 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             for group in groups:
                 ev = group[0]
                 np = _clean_np(text[cursor : ev.start])
-                if ev.kind == "level" and (not np or p.directive.fullmatch(np)):
-                    np = _clean_np(_np_after(text, ev.end, ce))
+                if ev.kind == "level" and (not np or p.directive.fullmatch(np) or (
+                        p.unit_kind.get(ev.unit or "") == "count" and _VERBISH.search(text[cursor:ev.start].rstrip("，、 ")))):
+                    np = _clean_np(_np_after(text, ev.end, ce)) or np
                 elif np and p.directive.match(np):
                     np = _clean_np(np[p.directive.match(np).end() :]) or np
                 if np in _RATE_WORDS and last_np and not last_np.endswith(np):
