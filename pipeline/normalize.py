@@ -524,6 +524,8 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
         repairs=repairs,
         removed=removed,
     )
+    if not source.strip():  # after a BOM, or white space bytes.strip() does not know (U+3000)
+        raise InputError(path, "empty file" if not source else "the file holds only white space")
     if not regex.search(r"\p{Han}", text):
         raise InputError(path, "no Chinese text found" + (" in the HTML page" if html_title else ""))
     _check_language(text, path)
