@@ -116,6 +116,45 @@ def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int | None, force:
         sys.exit(1)
 
 
+@main.command("merge")
+@click.argument("shards", nargs=-1, required=True, type=click.Path())
+@db_option
+@click.option("--force", is_flag=True, help="Rewrite speeches even when the same content and extractor are stored.")
+@format_option(["table", "json"])
+def merge_cmd(shards: tuple[str, ...], db_path: str, force: bool, fmt: str) -> None:
+    """Load JSON Lines shards (written by the Ray runner) into the database.
+
+    SHARDS are .jsonl files or folders of them. Each line is one speech (stored
+    whole or not at all) or a failure recorded by the runner; failures and
+    broken lines are reported one per line, and the exit status is 1 if any.
+
+    \b
+    Examples:
+      python -m pipeline.ray_runner corpus/ --out shards/ --workers 2
+      speechminer merge shards/ --db outputs/speeches.db
+    """
+    files: list[str] = []
+    for name in shards:
+        p = Path(name)
+        files += [str(f) for f in sorted(p.glob("*.jsonl"))] if p.is_dir() else [name]
+    store = _open(db_path, must_exist=False)
+
+    def event(status: str, name: str, detail: str) -> None:
+        if status == "failed":
+            err_console.print(f"[red]failed[/red] {name}: {detail}", highlight=False, soft_wrap=True)
+
+    summary = store.merge(files, force=force, on_event=event)
+    store.close()
+    if fmt == "json":
+        click.echo(json.dumps({**summary.counts(), "updated": len(summary.updated), "shards": len(files),
+                               "failures": [{"file": f, "reason": r} for f, r in summary.failed], "db": db_path},
+                              ensure_ascii=False, indent=1))
+    else:
+        click.echo(f"{db_path}: {len(files)} shards: {summary}")
+    if summary.failed:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- tasks
 
 

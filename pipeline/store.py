@@ -691,6 +691,24 @@ class Store:
 
         bar = _progress(len(todo), progress)
         task = bar.add_task("ingesting", total=len(todo)) if bar else None
+        try:
+            if bar:
+                bar.start()
+            stream = ((str(f), str(Path(f).resolve()), result) for f, result in _run(todo, workers))
+            self.write_stream(stream, note, force=force, tick=(lambda: bar.advance(task)) if bar else None)
+        finally:
+            if bar:
+                bar.stop()
+        return summary
+
+    def write_stream(self, items: Iterable[tuple[str, str | None, Any]], note, force: bool = False, tick=None) -> None:
+        """The one writer: store (name, path, rows or exception) items in batched transactions.
+
+        Several speeches per transaction (up to BATCH_SPEECHES or BATCH_SECONDS), each
+        in its own savepoint: a speech that fails to write is rolled back alone, and a
+        killed process leaves every speech whole or absent. `note(status, name, detail)`
+        is called for each item once its batch is committed.
+        """
         c = self.conn
         pending: list[tuple[str, str, str]] = []  # notes of the open batch, sent once it is committed
         opened: float | None = None  # when the open batch began
@@ -706,10 +724,7 @@ class Store:
             pending.clear()
 
         try:
-            if bar:
-                bar.start()
-            for f, result in _run(todo, workers):
-                name = str(f)
+            for name, path, result in items:
                 if isinstance(result, BaseException):
                     pending.append(("failed", name, _reason(result)))
                 else:
@@ -720,7 +735,7 @@ class Store:
                         opened = time.monotonic()
                     c.execute("SAVEPOINT speech")
                     try:
-                        status = self._write(c, result, path=str(Path(f).resolve()), force=force)
+                        status = self._write(c, result, path=path, force=force)
                     except Exception as err:
                         try:
                             c.execute("ROLLBACK TO speech")
@@ -739,16 +754,33 @@ class Store:
                         in_batch += 1
                 if opened is None or in_batch >= BATCH_SPEECHES or time.monotonic() - opened >= BATCH_SECONDS:
                     flush()
-                if bar:
-                    bar.advance(task)
+                if tick:
+                    tick()
             flush()
         except BaseException:
             if opened is not None and c.in_transaction:
                 c.rollback()  # the open batch is lost as a whole; a re-run stores it
             raise
-        finally:
-            if bar:
-                bar.stop()
+
+    def merge(self, shards: Iterable[str | os.PathLike], force: bool = False, on_event=None) -> IngestSummary:
+        """Load JSONL shards (one speech's rows per line, as `ray_runner` writes them) into this store."""
+        from .ray_runner import read_shard
+
+        summary = IngestSummary()
+
+        def note(status: str, name: str, detail: str = "") -> None:
+            if status == "failed":
+                summary.failed.append((name, detail))
+            else:
+                getattr(summary, status).append(name)
+            if on_event:
+                on_event(status, name, detail)
+
+        def items():
+            for shard in shards:
+                yield from read_shard(shard)
+
+        self.write_stream(items(), note, force=force)
         return summary
 
     def write(self, rows: dict[str, Any], path: str | None = None, force: bool = True) -> str:
