@@ -1244,6 +1244,28 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0  # unknown
+
+
+def _pool_context(mp):
+    """fork while this process is single-threaded (workers start warm and cheap); otherwise a fork server.
+
+    OpenCC's converter runs on a Rust thread pool: a child forked after the parent has converted text
+    inherits the pool's state but not its threads, and its first conversion waits forever.
+    """
+    if sys.platform.startswith("linux") and _threads() == 1:
+        return mp.get_context("fork")
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["pipeline.store"])
+        return ctx
+    return mp.get_context("spawn")
+
+
 def _run(todo: list[tuple[Path, str]], workers: int) -> Iterator[tuple[Path, Any]]:
     """(file, rows or the exception) for each file, in order (workers > 1: in processes).
 
@@ -1261,7 +1283,7 @@ def _run(todo: list[tuple[Path, str]], workers: int) -> Iterator[tuple[Path, Any
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
+    ctx = _pool_context(mp)
     n = min(workers, len(todo))
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm_worker) as pool:
         window: deque = deque()

@@ -12,6 +12,7 @@ from test_diff import Q2, Q3
 
 @pytest.fixture(autouse=True)
 def no_lexicon(monkeypatch):
+    """Raw unit names, no aliasing. A patch lives in this process only, so ingests here run with -j 1."""
     monkeypatch.setattr(lexicon, "units", lambda: {"alias": {}, "short": {}, "entries": []})
     monkeypatch.setattr(lexicon, "indicators", lambda: {"alias": {}, "entries": []})
 
@@ -36,24 +37,24 @@ def run(*args):
 @pytest.fixture
 def db(tmp_path, corpus):
     path = tmp_path / "s.db"
-    r = run("ingest", corpus, "--db", path)
+    r = run("ingest", corpus, "--db", path, "-j", "1")
     assert r.exit_code == 0, r.output
     return path
 
 
 def test_ingest_summary_and_idempotence(tmp_path, corpus):
     path = tmp_path / "s.db"
-    r = run("ingest", corpus, "--db", path, "--format", "json")
+    r = run("ingest", corpus, "--db", path, "-j", "1", "--format", "json")
     assert r.exit_code == 0
     assert json.loads(r.stdout)["added"] == 3
-    r = run("ingest", corpus, "--db", path)
+    r = run("ingest", corpus, "--db", path, "-j", "1")
     assert r.exit_code == 0 and "added 0, unchanged 3, replaced 0, failed 0" in r.output
 
 
 def test_ingest_exit_status_1_when_a_file_fails_and_the_rest_is_stored(tmp_path, corpus):
     (corpus / "scan.txt").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
     path = tmp_path / "s.db"
-    r = run("ingest", corpus, "--db", path, "--format", "json")
+    r = run("ingest", corpus, "--db", path, "-j", "1", "--format", "json")
     assert r.exit_code == 1
     out = json.loads(r.stdout)
     assert out["added"] == 3 and out["failed"] == 1
