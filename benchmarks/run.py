@@ -30,6 +30,8 @@ def _timed(fn, items):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=20.0, help="megabytes of text to process (default 20)")
+    ap.add_argument("--ingest", type=int, default=60, metavar="N",
+                    help="also time `ingest` of N distinct speeches with 1 and with 2 workers (0: skip)")
     ap.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 15)")
     args = ap.parse_args(argv)
 
@@ -59,7 +61,7 @@ def main(argv=None) -> int:
     t_met, _ = _timed(lambda p: metrics.extract(*p), pairs)
     t_task, _ = _timed(lambda p: tasks.extract(*p), pairs)
 
-    from pipeline.extract import extract
+    from pipeline.extraction import extract
 
     t_all, _ = _timed(extract, texts)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -75,6 +77,8 @@ def main(argv=None) -> int:
     print(f"peak memory (max RSS): {peak:.0f} MB")
     per_doc = t_all / len(texts)
     print(f"extrapolated: 100,000 speeches of this size on one core: {per_doc * 100_000 / 60:.1f} min")
+    if args.ingest:
+        _ingest_speedup(seeds, args.ingest)
     if args.profile:
         import cProfile
         import pstats
@@ -86,6 +90,28 @@ def main(argv=None) -> int:
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(15)
     return 0
+
+
+def _ingest_speedup(seeds: list[str], n: int) -> None:
+    """Wall time of Store.ingest (extraction and SQLite writes) on n distinct speeches, -j 1 vs -j 2."""
+    import tempfile
+
+    from pipeline.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        for i in range(n):  # a small edit each, so that no two files are the same speech
+            (folder / f"s{i:04d}.txt").write_text(seeds[i % len(seeds)].replace("。", f"（第{i}稿）。", 1), encoding="utf-8")
+        times = {}
+        for workers in (1, 2):
+            t = time.perf_counter()
+            res = Store(Path(tmp) / f"j{workers}.db", frames=False).ingest([folder], progress=False, workers=workers)
+            times[workers] = time.perf_counter() - t
+            assert len(res.added) == n, res
+        print(f"ingest {n} speeches into SQLite: 1 worker {times[1]:.1f} s ({n / times[1]:.1f}/s), "
+              f"2 workers {times[2]:.1f} s ({n / times[2]:.1f}/s); speed-up {times[1] / times[2]:.2f}x")
+        print(f"extrapolated: 100,000 speeches with 2 workers: {times[2] / n * 100_000 / 60:.0f} min")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.extract import extract  # noqa: E402
+from pipeline.extraction import extract  # noqa: E402
 from pipeline.store import Store, rows_from_result  # noqa: E402
 
 COUNTIES = [f"{a}{b}县" for a in "青白红黄金银石云龙凤松柏梅兰竹桃李杨柳桂枫樟榆槐杉" for b in "山水川河林溪岭峰湖江泉源塘坪岗田桥亭阳平"]  # 500

@@ -169,7 +169,7 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
       speechminer extract corpus/ --format jsonl > pred.jsonl
       speechminer extract speech.txt --type target
     """
-    from .extract import extract
+    from .extraction import extract
 
     failed = 0
     rows: list[dict] = []

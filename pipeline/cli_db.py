@@ -164,7 +164,7 @@ TASK_COLUMNS = ["doc", "period", "section", "units", "role", "action", "deadline
 def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None):
     """Tasks extracted from files directly (no database), filtered like Store.tasks."""
     from . import lexicon
-    from .extract import extract
+    from .extraction import extract
     from .store import fold_unit
 
     want_keys: set[str] = set()

@@ -40,7 +40,7 @@ def _title(text: str, html_title: str) -> str:
 
 
 def _level(text: str) -> tuple[str | None, float]:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for lv, pat in (("县", r"全县|县委|县政府|我县|县上"), ("区", r"全区|区委|区政府|我区"), ("市", r"全市|市委|市政府|我市")):
         counts[lv] = len(regex.findall(pat, text))
     # a county speech also names the city above it: 市 wins only when clearly dominant
@@ -69,7 +69,7 @@ def infer(doc: "Document", html_title: str = "") -> dict[str, Any]:
     if sp:
         meta["speaker_role"] = sp.group(1)
         meta["confidence"]["speaker_role"] = 0.8 if _SPEAKER.search(title) else 0.4
-    loc = Counter()
+    loc: Counter[str] = Counter()
     for src in (title, text):
         for m in _LOCALITY.finditer(src):
             name, suffix = next((m.group(i), m.group(i + 1)) for i in (1, 3, 5) if m.group(i))

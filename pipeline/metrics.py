@@ -144,7 +144,7 @@ class _Event:
     kind: str  # level | growth | delta | share | rank
     start: int  # absolute
     end: int
-    value: object = None
+    value: float | int | str | None = None
     unit: str | None = None
     direction: str | None = None
     rank: Rank | None = None
@@ -263,7 +263,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         pos = parse(pos_txt) if pos_txt else None
         if isinstance(pos, float) and pos.is_integer():
             pos = int(pos)
-        rk = Rank(scope=scope, position=pos, from_bottom=bottom, tier=None)
+        rk = Rank(scope=scope, position=int(pos) if isinstance(pos, float) else pos, from_bottom=bottom, tier=None)
         ev = _Event("rank", cs + m.start(), cs + m.end(), pos, None, None, rk)
         if verb in ("滑到", "跌到", "跌至", "降至"):
             ev.direction = "down"
@@ -565,8 +565,9 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 cursor = ev.end
                 lead = _rx(r"^\s*(?:其中)?(均|都|全部|分别|皆|各)").match(clause)
                 earlier = _distinct([r for r in sent_records if r.start < cs and r.measure != "rank"])
+                pairs: list[tuple[str | None, _Event]]
                 if len(group) > 1:
-                    items = _split_list(np, r"[、和]") if np and _rx("[、和]").search(np) else []
+                    items: list[str | None] = list(_split_list(np, r"[、和]")) if np and _rx("[、和]").search(np) else []
                     if len(items) != len(group):
                         items = [r.indicator for r in earlier[-len(group):]] if not np and len(earlier) >= len(group) else [np or last_np] * len(group)
                     pairs = list(zip(items, group))

@@ -497,8 +497,8 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
     text = source
     html_title = ""
     if looks_like_html(text):
-        text, pieces, html_title = html_body(text)
-        steps.append(pieces)
+        text, html_pieces, html_title = html_body(text)
+        steps.append(html_pieces)
     text, pieces = substitute(text, _PINYIN, lambda m: "")
     if pieces:
         steps.append(pieces)

@@ -113,7 +113,7 @@ class Outline:
     def node_at(self, offset: int) -> Node | None:
         """The deepest node whose span [start, end) holds offset."""
         starts = self._starts if len(self._starts) == len(self.nodes) else [n.start for n in self.nodes]
-        i = bisect.bisect_right(starts, offset) - 1
+        i: int | None = bisect.bisect_right(starts, offset) - 1
         while i is not None and i >= 0:
             n = self.nodes[i]
             if offset < n.end:

@@ -377,7 +377,7 @@ def rows_from_result(result, path: str | None = None) -> dict[str, Any]:
 
 def _extract_rows(path: str) -> dict[str, Any]:
     """Worker: run the pipeline on one file and return its rows (or raise)."""
-    from .extract import extract
+    from .extraction import extract
 
     return rows_from_result(extract(Path(path)), path)
 

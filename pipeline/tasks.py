@@ -92,7 +92,7 @@ class _M:
         return self.m.ends(name)
 
 
-def _run(name: str, text: str, masked: str | None = None, search: bool = False, group: str = "s",
+def _run(name: str, text: str, masked: list[str | None] | str | None = None, search: bool = False, group: str = "s",
          fallback: bool = True) -> _M | None:
     """Match grammar rule `name`: on the text as it is, and, when that fails or
     names something that is no addressee, on the text with lexicon tokens."""
@@ -195,7 +195,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     out = {
         "subj_modal": comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
         "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?{role}(?P<act>.*)$"),
-        "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?会同{subj('o')}(?P<act>.*)$"),
+        "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?(?:积极|主动|及时|负责)?会同{subj('o')}(?P<act>.*)$"),
         "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}$"),
         "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
         "require": comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
@@ -558,7 +558,6 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
 
     for idx, (cs, ce) in enumerate(spans):
         clause = text[cs:ce]
-        mc = None
         if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and last is not None \
                 and last.end >= spans[idx - 1][0]:
             colon_owner = last.addrs
@@ -566,7 +565,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             framing_only = framing_only and bool(g.framing.match(clause))
             continue
         # 1. X会同Y，…
-        mc = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
+        mc: list[str | None] = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
         m = _run("subj_huitong", clause, mc) if "会同" in clause else None
         if m:
             s = _subject(m, "s", city, cs)
@@ -628,7 +627,15 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     start = pending_start if pending_start is not None else start
                     pending, pending_start, pending_roles = [], None, False
                 end = ce
+                short_act = act
                 act = _extend_act(act, idx, spans, text, addrs)
+                if len(act) > len(short_act) and "会同" in act[len(short_act):]:
+                    # 县发改局要牵头，会同县财政局，…: the next clause names the supporting units
+                    ns, ne = spans[idx + 1]
+                    hm = _run("act_huitong", text[ns:ne], group="o")
+                    if hm:
+                        addrs = addrs + [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, ns)]
+                        end = ne
                 d = _Draft(start, end, addrs, act)
                 out.append(d)
                 last = d
@@ -689,7 +696,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             act = m.group("act")
             if pending:
                 addrs = pending
-                start = pending_start
+                start = pending_start if pending_start is not None else cs
                 pending, pending_start, pending_roles = [], None, False
                 hm = _run("act_huitong", act, group="o")
                 if hm:

@@ -102,7 +102,7 @@ def test_constructed_pair_gives_exactly_the_four_differences():
 
 
 def test_end_to_end_pair_through_the_extractors_gives_the_four_differences():
-    from pipeline.extract import extract
+    from pipeline.extraction import extract
 
     a, b = extract(Q2), extract(Q3)
     changes = diff.compare(diff.commitments(a), diff.commitments(b))

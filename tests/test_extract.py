@@ -1,5 +1,5 @@
 """The whole pipeline on one input: sections on records, units on targets."""
-from pipeline.extract import extract
+from pipeline.extraction import extract
 
 
 def test_target_takes_the_units_of_the_task_before_it():

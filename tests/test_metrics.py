@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.extract import extract
+from pipeline.extraction import extract
 from pipeline.numbers import han_to_number, parse, parse_range
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "metrics.yaml").read_text(encoding="utf-8"))

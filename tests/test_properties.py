@@ -4,7 +4,7 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract import extract
+from pipeline.extraction import extract
 from pipeline.normalize import InputError, normalize_text
 from pipeline.sentences import split_sentences
 

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline import lexicon
 from pipeline import store as store_mod
-from pipeline.extract import extract
+from pipeline.extraction import extract
 from pipeline.records import Metric, Task, UnitRef
 from pipeline.store import Store, fold_unit, fts_query, rows_from_result
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from pipeline import lexicon
-from pipeline.extract import extract
+from pipeline.extraction import extract
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "tasks.yaml").read_text(encoding="utf-8"))
 
