@@ -113,6 +113,14 @@ def _indicator_trie():
     return Trie(dict(indicators()["alias"]))
 
 
+_SCOPE_PREFIX = regex.compile(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)")
+_TIER = regex.compile(r"^(排在)?[A-E]档的|[A-E]档(的)?(具体)?指标$")
+_MEASURE_SUFFIX = regex.compile(r"(增速|增幅|增长率|增长|涨幅|总量|上升位次|下降位次|位次|排名)$")
+# phrase -> entry, for the alias table it was computed from (the same phrases recur across a batch)
+_lookups: dict[str, dict | None] = {}
+_lookups_for: list[int] = [0]
+
+
 def indicator_lookup(name: str | None) -> dict | None:
     """Canonical indicator for a phrase: exact alias first, else the longest
     alias inside it, the rightmost winning (新增规上工业企业 → 规上工业企业)."""
@@ -121,9 +129,20 @@ def indicator_lookup(name: str | None) -> dict | None:
     lex = indicators()["alias"]
     if not lex:
         return None
-    bare = regex.sub(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)", "", name)
-    bare = regex.sub(r"^(排在)?[A-E]档的|[A-E]档(的)?(具体)?指标$", "", bare)
-    for cand in (name, bare, regex.sub(r"(增速|增幅|增长率|增长|涨幅|总量|上升位次|下降位次|位次|排名)$", "", bare)):
+    if _lookups_for[0] != id(lex):
+        _lookups.clear()
+        _lookups_for[0] = id(lex)
+    if name in _lookups:
+        return _lookups[name]
+    if len(_lookups) > 20000:
+        _lookups.clear()
+    _lookups[name] = found = _indicator_lookup(name, lex)
+    return found
+
+
+def _indicator_lookup(name: str, lex: dict) -> dict | None:
+    bare = _TIER.sub("", _SCOPE_PREFIX.sub("", name))
+    for cand in (name, bare, _MEASURE_SUFFIX.sub("", bare)):
         if cand in lex:
             return lex[cand]
     hits = _indicator_trie().parse_longest(bare)

@@ -301,8 +301,9 @@ def _t2s(text: str) -> tuple[str, str]:
     conv = _opencc().convert(text)
     if len(conv) != len(text):  # phrase tables should keep length; be safe if not
         conv = "".join(_opencc().convert(ch) for ch in text)
-    han = sum(1 for ch in text[:50000] if "\u4e00" <= ch <= "\u9fff") or 1
-    changed = sum(1 for a, b in zip(text[:50000], conv[:50000]) if a != b)
+    head, conv_head = text[:50000], conv[:50000]
+    han = len(_HAN.findall(head)) or 1
+    changed = 0 if head == conv_head else sum(1 for a, b in zip(head, conv_head) if a != b)
     ratio = changed / han
     script = "traditional" if ratio > 0.05 else ("mixed" if ratio > 0.004 else "simplified")
     return conv, script
@@ -549,9 +550,11 @@ def _check_language(text: str, path: str | None) -> None:
     """Refuse text in another language (Japanese kana, mostly non-Han letters) with a clear reason."""
     sample = text[:20000]
     han = len(_HAN.findall(sample))
-    kana = len(_KANA.findall(sample))
+    kana = len(_KANA.findall(sample)) if _KANA.search(sample) else 0
     if kana >= 10 and kana > 0.25 * (han + kana):
         raise InputError(path, "text in Japanese (kana), not Chinese")
+    if han >= 0.2 * len(sample):  # then han < 0.2 * letters cannot hold
+        return
     letters = len(_LETTER.findall(sample))
     if letters >= 200 and han < 0.2 * letters:
         raise InputError(path, f"not Chinese text: only {100 * han // letters}% of its letters are Chinese characters")

@@ -15,7 +15,7 @@ canonical keys; when the lexicon does not know it, surface names in
 
 Two SQL functions are registered on Datasette's connections (and by
 `register_functions(conn)` on any other): `sm_fts(text)`, the FTS5 MATCH
-expression for a search text (jieba tokens, as the index holds them), and
+expression for a search text (character pairs, as the index holds them), and
 `sm_contains_all(sentence, text)`, whether a sentence contains every
 whitespace-separated term.
 

@@ -8,11 +8,13 @@ against `TABLES`.
 
 Full-text search: SQLite's FTS5 default tokenizer reads a run of Han
 characters as one token, so `考核` would never match. Sentences are therefore
-indexed as jieba search-mode tokens (sub-words too: 考核评价 → 考核 评价 考核评价)
-separated by spaces; a query is segmented the same way, and its hits are
-checked against the real sentence text. When the index finds nothing (a
-1-character query, or a word jieba cut differently) the search falls back to
-a substring scan.
+indexed as overlapping character pairs of each Han run (考核评价 → 考核 核评 评价;
+numbers and Latin words whole), separated by spaces, and a query becomes the
+phrase of its own pairs: any substring of two or more characters is found,
+whatever a word segmenter would have made of it, and indexing costs a few
+string slices instead of a jieba pass (which took more time than extraction).
+Hits are checked against the real sentence text; a 1-character query falls
+back to a substring scan.
 """
 from __future__ import annotations
 
@@ -186,20 +188,34 @@ def _jieba():
     return jieba
 
 
-_WORD = regex.compile(r"[\p{L}\p{N}]")
+# a run of Han characters, or a run of other letters and digits
+_RUN = regex.compile(r"(\p{Han}+)|((?:(?!\p{Han})[\p{L}\p{N}])+)")
+INDEX_FORMAT = "fts-bigram-1"  # part of the extractor version: a change re-indexes stored speeches
+
+
+def _grams(run: str, han: bool) -> list[str]:
+    if han and len(run) > 1:
+        return [run[i:i + 2] for i in range(len(run) - 1)]
+    return [run]
 
 
 def fts_tokens(text: str) -> str:
-    """Text as space-separated jieba search-mode tokens (punctuation dropped)."""
-    return " ".join(t for t in _jieba().lcut_for_search(text) if _WORD.search(t))
+    """Text as space-separated index tokens: Han character pairs, other words whole."""
+    out: list[str] = []
+    for m in _RUN.finditer(text):
+        out += _grams(m.group(), m.group(1) is not None)
+    return " ".join(out)
 
 
 def fts_query(term: str) -> str | None:
-    """An FTS5 MATCH expression for one search term (all its tokens), quoted."""
-    toks = [t for t in _jieba().lcut(term) if _WORD.search(t)]
-    if not toks:
-        return None
-    return " AND ".join('"' + t.replace('"', '""') + '"' for t in toks)
+    """An FTS5 MATCH expression for one search term: each of its runs as a phrase of its pairs."""
+    phrases = []
+    for m in _RUN.finditer(term):
+        if m.group(1) is not None and len(m.group()) == 1:
+            return None  # one Han character is no pair: the caller scans the text instead
+        grams = _grams(m.group(), m.group(1) is not None)
+        phrases.append('"' + " ".join(grams).replace('"', '""') + '"')
+    return " AND ".join(phrases) or None
 
 
 # ---------------------------------------------------------------- extractor version
@@ -226,7 +242,7 @@ def extractor_version() -> str:
     if key not in _EXTRACTOR:
         from . import __version__
 
-        h = hashlib.sha256(f"speechminer {__version__}\n".encode())
+        h = hashlib.sha256(f"speechminer {__version__} {INDEX_FORMAT}\n".encode())
         files = sorted(f for f in rules.rglob("*") if f.is_file()) if rules.is_dir() else []
         for f in files:
             h.update(f.relative_to(rules).as_posix().encode() + b"\0")
@@ -1075,7 +1091,7 @@ class Store:
             sql = (cols + "FROM sentences_fts f JOIN sentences se ON se.id = f.rowid JOIN speeches s ON s.id = se.speech_id "
                    f"WHERE sentences_fts MATCH ? AND {check}{extra} ORDER BY s.meeting_date, s.doc, se.start LIMIT ?")
             df = self._read(sql, [match, *terms, *eparams, int(limit)])
-        if df is None or df.empty:  # 1-character terms, or words jieba cut differently
+        if df is None:  # a 1-character term: no index entry, scan the text
             sql = (cols + f"FROM sentences se JOIN speeches s ON s.id = se.speech_id WHERE {check}{extra} "
                    "ORDER BY s.meeting_date, s.doc, se.start LIMIT ?")
             df = self._read(sql, [*terms, *eparams, int(limit)])
@@ -1228,13 +1244,12 @@ def _insert_many(c: sqlite3.Connection, table: str, rows: list[dict]) -> None:
 
 
 def _warm_worker() -> None:
-    """Worker initializer: load the rules once per process (lexicons, jieba, OpenCC)."""
+    """Worker initializer: load the rules once per process (lexicons, OpenCC)."""
     try:
         from . import normalize as _n
 
         lexicon.units()
         lexicon.indicators()
-        _jieba()
         _n._opencc()
     except Exception:  # a broken rule file is reported per speech, not here
         pass

@@ -8,7 +8,7 @@ from pipeline import lexicon
 from pipeline import store as store_mod
 from pipeline.extraction import extract
 from pipeline.records import Metric, Task, UnitRef
-from pipeline.store import Store, fold_unit, fts_query, rows_from_result
+from pipeline.store import Store, fold_unit, fts_query, fts_tokens, rows_from_result
 
 SPEECH_A = """在青山县2023年二季度经济运行调度会上的讲话
 同志们：
@@ -225,6 +225,20 @@ def test_two_character_search(tmp_path, no_lexicon):
     assert len(s.search("项目 申报")) == 1  # every term must occur
     assert len(s.search("县")) > 3  # one character: substring fallback
     assert s.search("不存在的词语").empty
+
+
+def test_pair_index_tokens_and_phrase_queries(tmp_path, no_lexicon):
+    assert fts_tokens("加强督查考核，2023年完成GDP") == "加强 强督 督查 查考 考核 2023 年完 完成 GDP"
+    assert fts_query("督查考核") == '"督查 查考 考核"'
+    assert fts_query("GDP增长") == '"GDP" AND "增长"'
+    assert fts_query("县") is None and fts_query("，") is None
+    s = Store(tmp_path / "s.db")
+    s.ingest([write_corpus(tmp_path / "in")])
+    # any substring is found, whatever a segmenter would make of it; the pairs must be adjacent
+    match = "SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?"
+    assert s.conn.execute(match, (fts_query("查考核"),)).fetchone()[0] == 1
+    assert len(s.search("查考核")) == 1
+    assert s.search("考核督查").empty
 
 
 def test_fts_syntax_in_search_text_is_not_an_error(tmp_path, no_lexicon):
