@@ -30,8 +30,8 @@ def _timed(fn, items):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=20.0, help="megabytes of text to process (default 20)")
-    ap.add_argument("--ingest", type=int, default=60, metavar="N",
-                    help="also time `ingest` of N distinct speeches with 1 and with 2 workers (0: skip)")
+    ap.add_argument("--ingest", type=int, default=200, metavar="N",
+                    help="also time `speechminer ingest` of N distinct speeches with -j 1 and -j 2 (0: skip)")
     ap.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 15)")
     args = ap.parse_args(argv)
 
@@ -74,6 +74,18 @@ def main(argv=None) -> int:
     for name, secs, rate in rows:
         print(f"{name:28} {secs:8.2f} {rate:12,.0f}")
     print(f"ratio pipeline/jieba: {t_jieba / t_all:.2f}  (>= 1.0 means the whole pipeline is faster than jieba alone)")
+    # The machine's speed drifts over a run (shared cores): alternate the two on the same slices too.
+    k = 10
+    step = max(1, len(texts) // k)
+    ratios = []
+    for i in range(0, step * k, step):
+        chunk = texts[i:i + step]
+        tj, _ = _timed(jieba.lcut, chunk)
+        te, _ = _timed(extract, chunk)
+        ratios.append(tj / te)
+    ratios.sort()
+    print(f"ratio pipeline/jieba, alternating on {k} slices: median {ratios[k // 2]:.2f} "
+          f"(range {ratios[0]:.2f}-{ratios[-1]:.2f})")
     print(f"peak memory (max RSS): {peak:.0f} MB")
     per_doc = t_all / len(texts)
     print(f"extrapolated: 100,000 speeches of this size on one core: {per_doc * 100_000 / 60:.1f} min")
@@ -93,10 +105,12 @@ def main(argv=None) -> int:
 
 
 def _ingest_speedup(seeds: list[str], n: int) -> None:
-    """Wall time of Store.ingest (extraction and SQLite writes) on n distinct speeches, -j 1 vs -j 2."""
+    """Wall time of `speechminer ingest` (a fresh process: start-up, extraction, SQLite writes) on n
+    distinct speeches, -j 1 vs -j 2."""
+    import subprocess
     import tempfile
 
-    from pipeline.store import Store
+    exe = str(Path(sys.executable).with_name("speechminer"))
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
@@ -106,9 +120,9 @@ def _ingest_speedup(seeds: list[str], n: int) -> None:
         times = {}
         for workers in (1, 2):
             t = time.perf_counter()
-            res = Store(Path(tmp) / f"j{workers}.db", frames=False).ingest([folder], progress=False, workers=workers)
+            subprocess.run([exe, "ingest", str(folder), "--db", str(Path(tmp) / f"j{workers}.db"), "-q",
+                            "-j", str(workers)], check=True, capture_output=True)
             times[workers] = time.perf_counter() - t
-            assert len(res.added) == n, res
         print(f"ingest {n} speeches into SQLite: 1 worker {times[1]:.1f} s ({n / times[1]:.1f}/s), "
               f"2 workers {times[2]:.1f} s ({n / times[2]:.1f}/s); speed-up {times[1] / times[2]:.2f}x")
         print(f"extrapolated: 100,000 speeches with 2 workers: {times[2] / n * 100_000 / 60:.0f} min")
