@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/store_bench.py
 
 clean:
 	rm -rf $(VENV) outputs/*.db
