@@ -39,6 +39,7 @@ class _P:
     rank_tier: regex.Pattern
     zero: regex.Pattern
     bare_mask: regex.Pattern
+    bound: regex.Pattern
     period: regex.Pattern
     deadline: regex.Pattern
     modality: list
@@ -100,6 +101,12 @@ def P() -> _P:
         ),
         zero=regex.compile(r"(?P<what>无一(?P<u>人|例|户|起|家))|(?:零(?P<what2>死亡|感染|伤亡|事故|发生|确诊|返贫))"),
         bare_mask=regex.compile(rf"(?P<pre>率|指数|完成|达到|为|增长)(?P<num>{MASK})(?![%\p{{Han}}]*?(?:{units}))"),
+        # 综合指数控制在4.5以下 / 保持在90以上: a unitless number right after a bounding verb, closed by a
+        # comparator word or the clause end (with a unit after it, `level` reads it instead)
+        bound=regex.compile(
+            rf"(?P<pre>{_alt(c['le_before'] + c['ge_before'])})(?P<num>{num})"
+            rf"(?=(?:{_alt(c['le_after'] + c['ge_after'] + c['approx_after'])})|[，,。；;]|$)"
+        ),
         period=regex.compile("|".join(f"(?:{p})" for p in m["periods"])),
         deadline=regex.compile("|".join(f"(?:{p})" for p in c["deadlines"])),
         modality=[(mod, regex.compile(_alt(words))) for mod, words in c["modality"].items()],
@@ -124,6 +131,7 @@ def P() -> _P:
     )
 
 
+_BOUND_ANCHOR = regex.compile(r"控制|不超过|不高于|低于|压减|压降|降至|降到|不低于|不少于|超过|突破|至少|保持在|力保")
 _CLAUSE_SPLIT = regex.compile(r"[，,：:；;]")
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
@@ -134,7 +142,9 @@ _LEAD_STRIP = regex.compile(
 )
 _TAIL_STRIP = regex.compile(
     r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
-    r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保)+$"
+    r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保|"
+    # the aim's modal verbs and who set it: 能耗要控制在… · 综合指数市里要求控制在…
+    r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要)+$"
 )
 _VERB_CUT = regex.compile(r"(完成|实现|开工|竣工|达到|落地|列入|纳入|签约|引进|建成|获得|荣获|入选|被|全面|全部|扎实|成功)")
 
@@ -315,6 +325,12 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     for m in p.bare_mask.finditer(clause):
         found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
 
+    if _BOUND_ANCHOR.search(clause):
+        for m in p.bound.finditer(clause):
+            val = parse(m.group("num"))
+            if val is not None:
+                found.append((5, _Event("level", cs + m.start(), cs + m.end(), val, None)))
+
     # 从全市前*滑到全市倒数第*: the place it fell to is the rank
     moves = [e for _, e in found if e.kind == "rank" and e.direction == "down"]
     if moves:
@@ -475,7 +491,7 @@ _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六�
 _WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万]|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
 _DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点)")
-_PAST = regex.compile(r"(已经|已|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
+_PAST = regex.compile(r"(已经|已|目前|现在|当前|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
 _TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|左右|控制在|保持在|稳定在)")
 
 
