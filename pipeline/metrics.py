@@ -451,10 +451,15 @@ def _split_list(np: str, sep: str = r"、") -> list[str]:
 # ------------------------------------------------------------ sentences
 
 
+_QUOTED = regex.compile(r"“[^“”]{1,30}”|「[^「」]{1,30}」")
+
+
 def _modality(sentence: str, upto: int) -> str | None:
     """The last modality cue before `upto`; a `set` cue only counts when near."""
     best, pos = None, -1
     sentence = P().not_modality.sub(lambda m: "　" * len(m.group(0)), sentence)
+    # words inside quotation marks name a campaign or a slogan (“奋战一百天，冲刺双过半”竞赛), no aim
+    sentence = _QUOTED.sub(lambda m: "　" * len(m.group(0)), sentence)
     for mod, pat in P().modality:
         lo = max(0, upto - 16) if mod == "set" else 0
         for m in pat.finditer(sentence, lo, upto):
