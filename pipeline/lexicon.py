@@ -5,7 +5,9 @@ why each exists; this module only reads and compiles them.
 """
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,27 @@ def _indicator_lookup(name: str, lex: dict) -> dict | None:
         return None
     begin, end, entry = max(hits, key=lambda h: (h[1] - h[0], h[1]))
     return entry
+
+
+_jieba_lock = threading.Lock()
+
+
+def jieba_with_userdict():
+    """The jieba module with the project's user dictionary loaded (once per process, thread-safe)."""
+    with _jieba_lock:
+        return _load_jieba()
+
+
+@cache
+def _load_jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    try:
+        jieba.load_userdict(str(jieba_userdict()))
+    except Exception as err:  # no or broken lexicon: plain jieba still works
+        logging.getLogger(__name__).warning("speechminer: jieba user dictionary not loaded: %s", err)
+    return jieba
 
 
 @cache

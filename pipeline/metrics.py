@@ -127,11 +127,11 @@ def P() -> _P:
             "rank": regex.compile(r"第|前|后|倒数"),
             "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列"),
             "level": regex.compile(units),
+            "bound": regex.compile(_alt(c["le_before"] + c["ge_before"])),
         },
     )
 
 
-_BOUND_ANCHOR = regex.compile(r"控制|不超过|不高于|低于|压减|压降|降至|降到|不低于|不少于|超过|突破|至少|保持在|力保")
 _CLAUSE_SPLIT = regex.compile(r"[，,：:；;]")
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
@@ -325,7 +325,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     for m in p.bare_mask.finditer(clause):
         found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
 
-    if _BOUND_ANCHOR.search(clause):
+    if a["bound"].search(clause):
         for m in p.bound.finditer(clause):
             val = parse(m.group("num"))
             if val is not None:

@@ -20,7 +20,7 @@ spaCy's jieba segmenter uses.
 
 The component runs the plain pipeline (`normalize_text` → `extract`) on
 `doc.text` as given. Pass clean Simplified text (for instance
-`speechminer.normalize(path).text`); for raw files (other encodings, HTML,
+`pipeline.normalize.normalize(path).text`); for raw files (other encodings, HTML,
 Traditional script, site furniture) use `pipeline.extract(path)` instead.
 If normalization still changes the text, spans are mapped back through the
 offset map onto `doc.text`; a record whose span cannot be aligned to tokens
@@ -31,8 +31,6 @@ A record's `doc` field is taken from `doc.user_data["doc_id"]` if set (else
 """
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import asdict, fields
 from typing import Any, Callable
 
@@ -45,31 +43,9 @@ from .extraction import Result, extract
 from .normalize import InputError, normalize_text
 from .records import Metric, Rank, Record, Target, Task, UnitRef
 
-__all__ = ["SpeechminerComponent", "make_nlp", "load_userdict", "span_label", "SPAN_KEYS"]
+__all__ = ["SpeechminerComponent", "make_nlp", "span_label", "SPAN_KEYS"]
 
 SPAN_KEYS: dict[str, str] = {"metric": "metrics", "target": "targets", "task": "tasks"}
-
-_userdict_lock = threading.Lock()
-_userdict_loaded = False
-
-
-def load_userdict() -> None:
-    """Load the project's jieba user dictionary into the global jieba (once per process)."""
-    global _userdict_loaded
-    if _userdict_loaded:
-        return
-    with _userdict_lock:
-        if _userdict_loaded:
-            return
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        try:
-            jieba.load_userdict(str(lexicon.jieba_userdict()))
-        except (OSError, FileNotFoundError) as err:  # no lexicon: plain jieba still works
-            logging.getLogger(__name__).warning("speechminer: jieba user dictionary not loaded: %s", err)
-        _userdict_loaded = True
-
 
 # ---------------------------------------------------------------- serialization
 # doc._.speechminer lives in doc.user_data, which Doc.to_bytes / DocBin /
@@ -140,7 +116,7 @@ class SpeechminerComponent:
     def __init__(self, nlp: Language, name: str = "speechminer", userdict: bool = True):
         self.name = name
         if userdict:
-            load_userdict()
+            lexicon.jieba_with_userdict()
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -193,11 +169,9 @@ def make_nlp(**config: Any) -> Language:
 
     Keyword arguments go to the component's config (`userdict`). No model is downloaded.
     """
-    import jieba
     import spacy
 
-    jieba.setLogLevel(logging.WARNING)  # spaCy's jieba segmenter initializes jieba loudly
-    load_userdict()
+    lexicon.jieba_with_userdict()  # also quiets jieba, which spaCy's segmenter initializes loudly
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     nlp.add_pipe("speechminer", config=config)
     return nlp

@@ -21,11 +21,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import logging
 import os
 import sqlite3
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,26 +165,6 @@ def like_escape(s: str) -> str:
 
 
 # ---------------------------------------------------------------- tokens for FTS
-
-_jieba_lock = threading.Lock()
-_jieba_ready = False
-
-
-def _jieba():
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
-        with _jieba_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                try:
-                    jieba.load_userdict(str(lexicon.jieba_userdict()))
-                except Exception:  # a broken or missing lexicon must not stop indexing
-                    pass
-                _jieba_ready = True
-    return jieba
-
 
 # a run of Han characters, or a run of other letters and digits
 _RUN = regex.compile(r"(\p{Han}+)|((?:(?!\p{Han})[\p{L}\p{N}])+)")

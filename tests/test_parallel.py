@@ -153,13 +153,16 @@ def test_queries_run_during_an_ingest(tmp_path):
 def test_worker_pool_after_opencc_has_run_in_the_parent(tmp_path):
     """OpenCC converts on a Rust thread pool; a plain fork after that used to hang the first worker forever."""
     folder = make_batch(tmp_path / "in", n=4)
-    code = ("import sys; from pathlib import Path; from pipeline import normalize; from pipeline.store import Store\n"
-            "normalize.normalize_text('發展和改革局要抓緊推進。' * 500)\n"
-            "r = Store(Path(sys.argv[2]), frames=False).ingest([Path(sys.argv[1])], progress=False, workers=2)\n"
-            "print(len(r.added))\n")
     script = tmp_path / "run.py"
-    script.write_text("if __name__ == '__main__':\n" + "".join("    " + ln + "\n" for ln in code.splitlines()),
-                      encoding="utf-8")
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pipeline import normalize\n"
+        "from pipeline.store import Store\n"
+        "if __name__ == '__main__':\n"
+        "    normalize.normalize_text('發展和改革局要抓緊推進。' * 500)\n"
+        "    r = Store(Path(sys.argv[2]), frames=False).ingest([Path(sys.argv[1])], progress=False, workers=2)\n"
+        "    print(len(r.added))\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script), str(folder), str(tmp_path / "s.db")],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
