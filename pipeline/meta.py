@@ -19,7 +19,27 @@ _QNUM = {"一季度": 1, "第一季度": 1, "二季度": 2, "第二季度": 2, "
 _SPEAKER = regex.compile(r"(县委书记|区委书记|市委书记|县长|区长|市长|常务副县长|常务副区长|常务副市长|副县长|副区长|副市长|书记|主任)")
 # a place name only in forms that leave no doubt: 中共XX县委, XX县人民政府, a title
 # that opens with it (凤县2023年…); prose like 认真落实县委 gives nothing
-_LOCALITY = regex.compile(r"中共(\p{Han}{2,3}?)(县|区|旗)委|(?:^|(?<=[\n“（]))(\p{Han}{2,3}?)(县|区|旗)人民政府|^(\p{Han}{1,3}?)(县|区|旗)(?=20\d\d|第|委|政府)")
+# (three patterns, each found by its literal part: one alternation of the three scans several times slower)
+_LOC_PARTY = regex.compile(r"中共(\p{Han}{2,3}?)(县|区|旗)委")
+_LOC_GOV = regex.compile(r"(?:^|(?<=[\n“（]))(\p{Han}{2,3}?)(县|区|旗)人民政府")
+_LOC_TITLE = regex.compile(r"(\p{Han}{1,3}?)(县|区|旗)(?=20\d\d|第|委|政府)")
+
+
+def _localities(text: str) -> list[tuple[int, str, str]]:
+    """(offset, name, suffix) of each unambiguous place-name form, in text order."""
+    found = [(m.start(), m.group(1), m.group(2)) for m in _LOC_PARTY.finditer(text)]
+    at = text.find("人民政府")
+    while at >= 0:
+        for s in (at - 4, at - 3):  # 2-3 characters and 县/区/旗 before it, leftmost first
+            m = _LOC_GOV.match(text, s) if s >= 0 else None
+            if m and m.end() == at + 4:
+                found.append((s, m.group(1), m.group(2)))
+                break
+        at = text.find("人民政府", at + 4)
+    m = _LOC_TITLE.match(text)
+    if m and not any(f[0] == 0 for f in found):  # one form per place in the text
+        found.append((0, m.group(1), m.group(2)))
+    return sorted(found)
 _NOT_PLACE = regex.compile(r"[全我本该各每省市县区党和新届次会的是了在要上下]")
 _REPORTED = regex.compile(r"(前三季度|一季度|二季度|三季度|四季度|上半年|下半年|第[一二三四]季度)[，,]?[^。；]{0,16}?(增长|下降|排|完成|实现|签约|新增|位列|居|得分|\d|[*X×])")
 _PLANNING = regex.compile(r"(冲刺|攻坚|决战|决胜|抓好|安排部署|部署)\s*(四季度|三季度|二季度|下半年|全年|明年)")
@@ -71,8 +91,7 @@ def infer(doc: "Document", html_title: str = "") -> dict[str, Any]:
         meta["confidence"]["speaker_role"] = 0.8 if _SPEAKER.search(title) else 0.4
     loc: Counter[str] = Counter()
     for src in (title, text):
-        for m in _LOCALITY.finditer(src):
-            name, suffix = next((m.group(i), m.group(i + 1)) for i in (1, 3, 5) if m.group(i))
+        for _, name, suffix in _localities(src):
             if not _NOT_PLACE.search(name):
                 loc[name + suffix] += 1
     if loc:

@@ -171,15 +171,34 @@ def _fold_period(p: str) -> str:
 # ------------------------------------------------------------ events in a clause
 
 
-def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
+_MASK_CHAR = regex.compile(r"[*＊Xx×□○]")
+
+
+def _present(sentence: str) -> dict[str, bool]:
+    """Which patterns can match anywhere in the sentence. Every one is a literal word
+    a pattern needs (or the pattern itself, when it has no lookaround that a longer text
+    could change), so a clause of a sentence without it cannot match: the clause skips the
+    search (a sentence has several clauses; most have no event at all)."""
+    a = P().anchors
+    return {name: bool(pat.search(sentence)) for name, pat in a.items()} | {
+        "grade": bool(_GRADE.search(sentence)),
+        "zero": bool(P().zero.search(sentence)),
+        "pct": "百分之" in sentence,
+        "mask": bool(_MASK_CHAR.search(sentence)),
+    }
+
+
+def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None = None) -> list[_Event]:
     p = P()
     clause = text[cs:ce]
     if not _WORTH_A_LOOK.search(clause):
         return []
+    if have is None:
+        have = _present(clause)
     found: list[tuple[int, _Event]] = []  # (priority, event)
     a = p.anchors
 
-    for m in (p.growth.finditer(clause) if a["growth"].search(clause) else ()):
+    for m in (p.growth.finditer(clause) if have["growth"] and a["growth"].search(clause) else ()):
         if m.group("verb3"):
             ev = _Event("growth", cs + m.start(), cs + m.end(), 100, "%", "up")
         elif m.group("verb2"):
@@ -206,7 +225,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             continue
         found.append((2, ev))
 
-    for m in (p.delta.finditer(clause) if a["delta"].search(clause) else ()):
+    has_delta = have["delta"] and a["delta"].search(clause)
+    for m in (p.delta.finditer(clause) if has_delta else ()):
         verb = m.group("verb")
         unit = m.group("unit")
         base = m.group("base") or None
@@ -239,14 +259,14 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev.multi = len(vals) > 1
             found.append((1, ev))
 
-    for m in (p.delta2.finditer(clause) if a["delta"].search(clause) else ()):
+    for m in (p.delta2.finditer(clause) if has_delta else ()):
         verb = m.group("verb")
         ev = _Event("delta", cs + m.start(), cs + m.end(), parse(m.group("nums")), m.group("unit"),
                     "down" if verb in ("低", "慢", "少", "降低") else "up")
         ev.compare_to = _rx(r"^(比|较)").sub("", m.group("base")) or None
         found.append((1, ev))
 
-    for m in (p.share.finditer(clause) if a["share"].search(clause) else ()):
+    for m in (p.share.finditer(clause) if have["share"] and a["share"].search(clause) else ()):
         if m.group("rate"):
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
             found.append((1, ev))
@@ -258,7 +278,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev.multi = len(nums) > 1
             found.append((1, ev))
 
-    for m in (p.rank_place.finditer(clause) if a["rank"].search(clause) else ()):
+    for m in (p.rank_place.finditer(clause) if have["rank"] and a["rank"].search(clause) else ()):
         verb, scope = m.group("verb"), m.group("scope")
         bottom = bool(m.group("bottom")) or m.group("fb") == "后"
         if not (verb or scope or m.group("bottom")):
@@ -279,7 +299,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev.direction = "down"
         found.append((0, ev))
 
-    for m in (p.rank_tier.finditer(clause) if a["tier"].search(clause) else ()):
+    for m in (p.rank_tier.finditer(clause) if have["tier"] and a["tier"].search(clause) else ()):
         if m.group("bottom2"):
             rk = Rank(scope=None, position=None, from_bottom=True, tier=None)
             found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
@@ -300,15 +320,15 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         rk = Rank(scope=scope, position=None, from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
     # 评价较差 / 评价“较好”
-    for m in _GRADE.finditer(clause):
+    for m in (_GRADE.finditer(clause) if have["grade"] else ()):
         rk = Rank(scope=None, position=None, from_bottom=False, tier=m.group(1))
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
 
-    for m in p.zero.finditer(clause):
+    for m in (p.zero.finditer(clause) if have["zero"] else ()):
         unit = m.group("u")
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), 0, unit)))
 
-    for m in (p.level.finditer(clause) if a["level"].search(clause) else ()):
+    for m in (p.level.finditer(clause) if have["level"] and a["level"].search(clause) else ()):
         numtxt, unit = m.group("num"), m.group("unit")
         s = cs + m.start("num")
         if _skip_level(text, s, cs + m.end(), numtxt, unit, clause, m.start("num")):
@@ -319,13 +339,13 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         ev = _Event("level", cs + m.start(), cs + m.end(), val, unit)
         found.append((4, ev))
 
-    for m in _PERCENT_WORDS.finditer(clause):
+    for m in (_PERCENT_WORDS.finditer(clause) if have["pct"] else ()):
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), parse(m.group(0)), "%")))
 
-    for m in p.bare_mask.finditer(clause):
+    for m in (p.bare_mask.finditer(clause) if have["mask"] else ()):
         found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
 
-    if a["bound"].search(clause):
+    if have["bound"] and a["bound"].search(clause):
         for m in p.bound.finditer(clause):
             val = parse(m.group("num"))
             if val is not None:
@@ -548,20 +568,24 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         spans.append((clause_start, sent.end))
         prev_cs = None
         sent_mod = None
+        have = _present(sent.text)
+        # neither pattern has a lookaround: no match in the sentence, none in its clauses
+        has_period = bool(p.period.search(sent.text))
+        has_deadline = bool(p.deadline.search(sent.text))
         for cs, ce in spans:
             if ce <= cs:
                 continue
             clause = text[cs:ce]
-            for pm in p.period.finditer(clause):
+            for pm in (p.period.finditer(clause) if has_period else ()):
                 if clause[max(0, pm.start() - 1) : pm.start()] in ("较", "比", "与", "同", "和", "于") or clause[pm.end() : pm.end() + 2] in ("同期", "相比", "确定", "安排"):
                     continue  # 较一季度, 与年初确定的目标: a baseline, not the period
                 period = pm.group(0)
             dm = None
-            for dm in p.deadline.finditer(clause):
+            for dm in (p.deadline.finditer(clause) if has_deadline else ()):
                 pass
             if dm:
                 deadline = dm.group(0)
-            events = _events(text, cs, ce, doc.is_masked)
+            events = _events(text, cs, ce, doc.is_masked, have)
             if not events:
                 topic = _TOPIC.match(clause.strip())
                 if topic or (len(clause) <= 12 and clause.strip() in lexicon.indicators()["alias"]):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import operator
 import os
 import sqlite3
 import sys
@@ -180,8 +181,13 @@ def _grams(run: str, han: bool) -> list[str]:
 def fts_tokens(text: str) -> str:
     """Text as space-separated index tokens: Han character pairs, other words whole."""
     out: list[str] = []
-    for m in _RUN.finditer(text):
-        out += _grams(m.group(), m.group(1) is not None)
+    for run, other in _RUN.findall(text):
+        if other:
+            out.append(other)
+        elif len(run) > 1:
+            out += map(operator.add, run, run[1:])  # the pairs, built in C
+        else:
+            out.append(run)
     return " ".join(out)
 
 
@@ -487,8 +493,6 @@ class Store:
     def __init__(self, path: str | os.PathLike = DEFAULT_DB, *, readonly: bool = False, timeout: float = 30.0,
                  frames: bool = True):
         """`frames=False`: query methods return `Rows` instead of pandas DataFrames (no pandas import)."""
-        import sqlite_utils
-
         self.frames = frames
         self.path = str(path)
         if self.path != ":memory:":
@@ -496,7 +500,8 @@ class Store:
                 raise FileNotFoundError(f"no database at {self.path} (run `speechminer ingest` first)")
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
-        self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        self._db = None
+        self._fts_rows: dict[str, list[tuple[int, str]]] | None = None  # see write_stream
         self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if self.path != ":memory:":
@@ -508,6 +513,16 @@ class Store:
         self.sync_lexicons()
 
     # -- lifecycle
+
+    @property
+    def db(self):
+        """The same connection as a `sqlite_utils.Database`, for ad-hoc table work
+        (made on first use: importing sqlite-utils pulls in pandas, ~0.4 s)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
 
     def close(self) -> None:
         self.conn.close()
@@ -708,15 +723,32 @@ class Store:
         opened: float | None = None  # when the open batch began
         in_batch = 0
 
+        def batch_lost(err: BaseException) -> None:
+            nonlocal opened, in_batch
+            if c.in_transaction:
+                c.rollback()
+            opened, in_batch = None, 0
+            self._fts_rows = {}
+            pending[:] = [n if n[0] == "failed" else
+                          ("failed", n[1], f"not stored, its batch was rolled back: {_reason(err)}") for n in pending]
+
         def flush() -> None:
             nonlocal opened, in_batch
             if opened is not None:
-                c.commit()
+                try:
+                    self._write_fts(c)
+                    c.commit()
+                except sqlite3.Error as err:  # disk full at the end of the batch: none of it is stored
+                    batch_lost(err)
                 opened, in_batch = None, 0
             for n in pending:
                 note(*n)
             pending.clear()
 
+        # The index rows of the open batch wait here and go in just before its commit: FTS5 writes
+        # a new index segment whenever a savepoint is released, and one segment per speech cost
+        # more than the rest of the write. {speech id: [(sentence id, tokens)]}
+        self._fts_rows = {}
         try:
             for name, path, result in items:
                 if isinstance(result, BaseException):
@@ -728,19 +760,16 @@ class Store:
                         c.execute("BEGIN IMMEDIATE")
                         opened = time.monotonic()
                     c.execute("SAVEPOINT speech")
+                    before = dict(self._fts_rows)
                     try:
                         status = self._write(c, result, path=path, force=force)
                     except Exception as err:
+                        self._fts_rows = before
                         try:
                             c.execute("ROLLBACK TO speech")
                             c.execute("RELEASE speech")
                         except sqlite3.Error:  # SQLite rolled the whole batch back (disk full, I/O error)
-                            if c.in_transaction:
-                                c.rollback()
-                            opened, in_batch = None, 0
-                            pending[:] = [n if n[0] == "failed" else
-                                          ("failed", n[1], f"not stored, its batch was rolled back: {_reason(err)}")
-                                          for n in pending]
+                            batch_lost(err)
                         pending.append(("failed", name, _reason(err)))
                     else:
                         c.execute("RELEASE speech")
@@ -755,6 +784,15 @@ class Store:
             if opened is not None and c.in_transaction:
                 c.rollback()  # the open batch is lost as a whole; a re-run stores it
             raise
+        finally:
+            self._fts_rows = None
+
+    def _write_fts(self, c: sqlite3.Connection) -> None:
+        """Index the sentences of the open batch (see write_stream)."""
+        if self._fts_rows:
+            c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)",
+                          [row for rows in self._fts_rows.values() for row in rows])
+        self._fts_rows = {}
 
     def merge(self, shards: Iterable[str | os.PathLike], force: bool = False, on_event=None) -> IngestSummary:
         """Load JSONL shards (one speech's rows per line, as `ray_runner` writes them) into this store."""
@@ -800,8 +838,9 @@ class Store:
         self._insert(c, sp, rows)
         return status
 
-    @staticmethod
-    def _delete(c: sqlite3.Connection, speech_id: str) -> None:
+    def _delete(self, c: sqlite3.Connection, speech_id: str) -> None:
+        if self._fts_rows:
+            self._fts_rows.pop(speech_id, None)  # stored earlier in this batch: not indexed yet
         c.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE speech_id = ?)", (speech_id,))
         c.execute("DELETE FROM speeches WHERE id = ?", (speech_id,))  # cascades to every record table
 
@@ -816,8 +855,11 @@ class Store:
         sents = rows["sentences"]
         _insert_many(c, "sentences", [{"id": base + i, "speech_id": sp["id"],
                                        **{k: v for k, v in s.items() if k != "_tokens"}} for i, s in enumerate(sents)])
-        c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)",
-                      [(base + i, s["_tokens"]) for i, s in enumerate(sents)])
+        fts = [(base + i, s["_tokens"]) for i, s in enumerate(sents)]
+        if self._fts_rows is not None:  # inside write_stream: indexed with the batch
+            self._fts_rows[sp["id"]] = fts
+        else:
+            c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)", fts)
 
         def link(r: dict) -> dict:
             out = {k: v for k, v in r.items() if not k.startswith("_")}

@@ -548,6 +548,14 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
     last: _Draft | None = None
     colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
 
+    bare: dict[int, Any] = {}  # each clause's bare-cue match, read up to three times
+
+    def bare_at(k: int):
+        if k not in bare:
+            a_, b_ = spans[k]
+            bare[k] = g.plain["bare"].match(text[a_:b_])
+        return bare[k]
+
     def flush(end: int, action: str = "") -> None:
         nonlocal pending, pending_start, pending_roles, last
         if pending and pending_start is not None:
@@ -649,8 +657,8 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
         # 4. a clause that is only a subject: 各经济指标牵头单位，要…
         # only worth reading when one of the next two clauses opens with a cue
         # (各经济指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…)
-        cue_ahead = any(g.plain["bare"].match(text[a_:b_]) for a_, b_ in spans[idx + 1: idx + 3])
-        m = _run("subj_only", clause, mc) if len(clause) <= 60 and cue_ahead else None
+        cue_ahead = len(clause) <= 60 and any(bare_at(k) for k in range(idx + 1, min(idx + 3, len(spans))))
+        m = _run("subj_only", clause, mc) if cue_ahead else None
         if m:
             s = _subject(m, "s", city, cs, strict=True)
             if s:
@@ -691,7 +699,9 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     pending_start = cs
                     continue
         # 7. a bare cue: 要… (with a subject before it, carried, or from a list intro)
-        m = _run("bare", clause, mc, fallback=False)  # no subject to read: lexicon tokens cannot help
+        # no subject to read: lexicon tokens cannot help, the plain match is the whole rule
+        bm = bare_at(idx)
+        m = _M(bm, clause) if bm else None
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             act = m.group("act")
             if pending:
