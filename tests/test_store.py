@@ -241,6 +241,28 @@ def test_pair_index_tokens_and_phrase_queries(tmp_path, no_lexicon):
     assert s.search("考核督查").empty
 
 
+def test_index_rows_of_a_batch_follow_its_speeches(tmp_path, no_lexicon):
+    """The FTS rows of a batch are written just before its commit: a speech replaced or
+    rolled back inside the batch leaves no index rows behind, and nothing is missing."""
+    s = Store(tmp_path / "s.db")
+    first = rows_from_result(extract(SPEECH_A), "/in/a.txt")
+    second = rows_from_result(extract(SPEECH_A.replace("老旧小区改造", "城中村改造")), "/in/a.txt")
+    broken = rows_from_result(extract(SPEECH_B), "/in/b.txt")
+    broken["tasks"][0]["no_such_column"] = 1  # fails inside its savepoint, after its sentences went in
+    notes = []
+    s.write_stream([("a1", "/in/a.txt", first), ("b", "/in/b.txt", broken), ("a2", "/in/a.txt", second)],
+                   lambda *n: notes.append(n[:2]))
+    assert notes == [("added", "a1"), ("failed", "b"), ("replaced", "a2")]
+    n_sent = s.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    n_fts = s.conn.execute("SELECT count(*) FROM sentences_fts").fetchone()[0]
+    assert n_sent == n_fts == len(second["sentences"])
+    ids = {r[0] for r in s.conn.execute("SELECT id FROM sentences")}
+    assert {r[0] for r in s.conn.execute("SELECT rowid FROM sentences_fts")} == ids
+    assert len(s.search("城中村改造")) == 1 and s.search("老旧小区").empty
+    assert s.search("专项债券").empty  # the failed speech is not searchable
+    assert s.doctor()["integrity_check"] == "ok"
+
+
 def test_fts_syntax_in_search_text_is_not_an_error(tmp_path, no_lexicon):
     s = Store(tmp_path / "s.db")
     s.ingest([write_corpus(tmp_path / "in")])
