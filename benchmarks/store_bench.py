@@ -3,7 +3,8 @@
 Each corpus speech is extracted once; its rows are then cloned with a new id,
 locality and period and inserted directly (no re-extraction), N in all. The
 script then times `Store.tasks(unit="发改")` (the README's query), the same
-through the CLI process, `Store.diff` of two speeches and `diff_period`, each
+through the CLI process, `Store.metrics(indicator=…)` over all speeches and for
+one county, `Store.diff` of two speeches and `diff_period`, each
 the median of several runs, and prints the query plans. Not a test.
 
     python benchmarks/store_bench.py                 # 10,000 speeches in a temp dir
@@ -99,6 +100,10 @@ def main() -> None:
     sql, params = store.tasks_sql(unit="发改")
     ms, raw = median_ms(lambda: store.conn.execute(sql, params).fetchall(), args.runs)
     rows.append(("  its SQL alone (no DataFrame)", ms, f"{len(raw)} rows"))
+    ms, df = median_ms(lambda: store.metrics(indicator="固定资产投资"), args.runs)
+    rows.append(("Store.metrics(indicator='固定资产投资')", ms, f"{len(df)} rows"))
+    ms, df = median_ms(lambda: store.metrics(indicator="固投", locality=COUNTIES[0]), args.runs)
+    rows.append(("Store.metrics(indicator='固投', locality) (one county's series)", ms, f"{len(df)} rows"))
     a_id, b_id = (store.conn.execute("SELECT id FROM speeches WHERE path = ?", (f"/synthetic/{i:05d}.txt",)).fetchone()[0]
                   for i in (0, 1))
     ms, df = median_ms(lambda: store.diff(a_id[:12], b_id[:12]), args.runs)
@@ -126,6 +131,12 @@ def main() -> None:
 
     print("\nEXPLAIN QUERY PLAN  Store.tasks(unit='发改')")
     for line in store.explain(sql, params):
+        print("  " + line)
+    print("\nEXPLAIN QUERY PLAN  Store.metrics(indicator='固投', locality)")
+    w, p = store._indicator_clause("固投", "m")
+    q = ("SELECT m.id FROM metrics m JOIN speeches s ON s.id = m.speech_id LEFT JOIN sentences se ON se.id = m.sentence_id "
+         f"WHERE {w} AND s.locality = ? ORDER BY s.meeting_date, s.doc, m.start")
+    for line in store.explain(q, [*p, COUNTIES[0]]):
         print("  " + line)
     print("\nEXPLAIN QUERY PLAN  commitments of one speech (diff)")
     for q in ("SELECT * FROM targets g LEFT JOIN sentences se ON se.id = g.sentence_id WHERE g.speech_id = ?",

@@ -10,6 +10,7 @@ ranks, `分别增长X%、Y%` two growths, `均位居全市前列` one rank per m
 """
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
 from functools import cache
 
@@ -188,13 +189,16 @@ def _present(sentence: str) -> dict[str, bool]:
     }
 
 
+_EVERY: dict[str, bool] = collections.defaultdict(lambda: True)  # no sentence-level knowledge: search each
+
+
 def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None = None) -> list[_Event]:
     p = P()
     clause = text[cs:ce]
     if not _WORTH_A_LOOK.search(clause):
         return []
     if have is None:
-        have = _present(clause)
+        have = _EVERY
     found: list[tuple[int, _Event]] = []  # (priority, event)
     a = p.anchors
 
@@ -568,7 +572,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         spans.append((clause_start, sent.end))
         prev_cs = None
         sent_mod = None
-        have = _present(sent.text)
+        have = _present(sent.text) if len(spans) > 1 else _EVERY  # one clause: its own searches suffice
         # neither pattern has a lookaround: no match in the sentence, none in its clauses
         has_period = bool(p.period.search(sent.text))
         has_deadline = bool(p.deadline.search(sent.text))

@@ -92,13 +92,14 @@ LEFT JOIN sentences se ON se.id = g.sentence_id
 ORDER BY s.meeting_date, s.doc, g.start"""
 
 METRIC_HISTORY = """WITH q(t) AS (SELECT trim(coalesce(:indicator, ''))),
-keys(k) AS (SELECT DISTINCT indicator_key FROM indicator_aliases, q WHERE alias = q.t OR indicator_key = q.t)
+keys(k) AS (SELECT DISTINCT indicator_key FROM indicator_aliases, q WHERE alias = q.t OR indicator_key = q.t),
+folds(f) AS (SELECT q.t FROM q UNION SELECT name_fold FROM indicator_names, q WHERE instr(name, q.t) > 0)
 SELECT s.meeting_date, s.period AS speech_period, s.locality, s.doc, m.indicator, m.indicator_key,
        m.period, m.measure, m.value, m.masked, m.unit, m.direction, m.rank_scope, m.rank_position,
        m.rank_tier, m.compare_to, se.text AS sentence, m.section_role, m.speech_id, m.sentence_id, m.id AS metric_id
 FROM metrics m JOIN speeches s ON s.id = m.speech_id
 LEFT JOIN sentences se ON se.id = m.sentence_id, q
-WHERE q.t <> '' AND (m.indicator_key IN (SELECT k FROM keys) OR m.indicator_fold = q.t OR instr(m.indicator, q.t) > 0)
+WHERE q.t <> '' AND (m.indicator_key IN (SELECT k FROM keys) OR m.indicator_fold IN (SELECT f FROM folds))
 ORDER BY s.meeting_date IS NULL, s.meeting_date, s.doc, m.start"""
 
 # A SQL approximation of `speechminer diff`: targets keyed by indicator, tasks by each
@@ -379,7 +380,7 @@ def metadata(db_name: str, views: list[str] | tuple[str, ...] = tuple(VIEWS)) ->
     for v in views:
         if v in view_meta:
             tables[v] = view_meta[v]
-    hidden = ["schema_version", "store_meta", "unit_names", "sentences_fts", "sentences_fts_config",
+    hidden = ["schema_version", "store_meta", "unit_names", "indicator_names", "sentences_fts", "sentences_fts_config",
               "sentences_fts_content", "sentences_fts_data", "sentences_fts_docsize", "sentences_fts_idx"]
     for h in hidden:
         tables[h] = {"hidden": True}

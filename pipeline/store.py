@@ -36,7 +36,8 @@ import regex
 
 from . import lexicon
 
-SCHEMA_VERSION = 3  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor
+SCHEMA_VERSION = 4  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor;
+                    # 4: indicator_names (indicator lookups by index, not by scanning every record)
 DEFAULT_DB = "outputs/speeches.db"
 BATCH_SPEECHES = 64    # the writer commits after this many speeches …
 BATCH_SECONDS = 0.5    # … or this long, whichever comes first (each speech in its own savepoint)
@@ -125,6 +126,9 @@ CREATE INDEX IF NOT EXISTS task_units_key ON task_units(unit_key, task_id, role)
 CREATE INDEX IF NOT EXISTS task_units_fold ON task_units(name_fold, task_id, role);
 CREATE INDEX IF NOT EXISTS task_units_name ON task_units(name, task_id, role);
 CREATE TABLE IF NOT EXISTS unit_names (name TEXT PRIMARY KEY, name_fold TEXT NOT NULL);
+-- every indicator name written in a metric or target, once: a lookup by part of a name scans
+-- these few thousand names, then reads the records through the indicator_fold indexes
+CREATE TABLE IF NOT EXISTS indicator_names (name TEXT PRIMARY KEY, name_fold TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT, collective INTEGER);
 CREATE TABLE IF NOT EXISTS unit_aliases (
   alias TEXT NOT NULL, unit_key TEXT NOT NULL REFERENCES units(key) ON DELETE CASCADE,
@@ -570,6 +574,10 @@ class Store:
                 c.execute("UPDATE task_units SET key_source = 'extractor' WHERE unit_key IS NOT NULL")
             if "extractor" not in {r[1] for r in c.execute("PRAGMA table_info(speeches)")}:  # version 2
                 c.execute("ALTER TABLE speeches ADD COLUMN extractor TEXT")  # NULL: re-extracted on next ingest
+            if current and current < 4:  # version 3: the names of the records already stored
+                for table in ("metrics", "targets"):
+                    c.execute(f"INSERT OR IGNORE INTO indicator_names (name, name_fold) SELECT DISTINCT indicator, "
+                              f"indicator_fold FROM {table} WHERE indicator IS NOT NULL")
             c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('ddl', ?)", (ddl_hash,))
             if current < SCHEMA_VERSION:
                 c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -849,40 +857,57 @@ class Store:
             self._delete(c, speech_id)
 
     def _insert(self, c: sqlite3.Connection, sp: dict, rows: dict) -> None:
-        _insert_many(c, "speeches", [sp])
-        _insert_many(c, "sections", [{"speech_id": sp["id"], **s} for s in rows["sections"]])
+        sid = sp["id"]
+        cols = _columns([sp])
+        _insert_many(c, "speeches", cols, _tuples([sp], cols))
+        if rows["sections"]:
+            cols = _columns(rows["sections"])
+            _insert_many(c, "sections", ["speech_id", *cols], [(sid, *t) for t in _tuples(rows["sections"], cols)])
         base = c.execute("SELECT coalesce(max(id), 0) + 1 FROM sentences").fetchone()[0]
         sents = rows["sentences"]
-        _insert_many(c, "sentences", [{"id": base + i, "speech_id": sp["id"],
-                                       **{k: v for k, v in s.items() if k != "_tokens"}} for i, s in enumerate(sents)])
+        if sents:
+            cols = _columns(sents)
+            _insert_many(c, "sentences", ["id", "speech_id", *cols],
+                         [(base + i, sid, *t) for i, t in enumerate(_tuples(sents, cols))])
         fts = [(base + i, s["_tokens"]) for i, s in enumerate(sents)]
         if self._fts_rows is not None:  # inside write_stream: indexed with the batch
-            self._fts_rows[sp["id"]] = fts
+            self._fts_rows[sid] = fts
         else:
             c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)", fts)
 
-        def link(r: dict) -> dict:
-            out = {k: v for k, v in r.items() if not k.startswith("_")}
-            out["speech_id"] = sp["id"]
-            out["sentence_id"] = base + r["_sent"] if r.get("_sent") is not None else None
-            return out
+        def sentence_id(r: dict) -> int | None:
+            return base + r["_sent"] if r.get("_sent") is not None else None
 
-        _insert_many(c, "metrics", [link(r) for r in rows["metrics"]])
-        _insert_many(c, "targets", [link(r) for r in rows["targets"]])
+        for table in ("metrics", "targets"):
+            recs = rows[table]
+            if recs:
+                cols = _columns(recs)
+                _insert_many(c, table, [*cols, "speech_id", "sentence_id"],
+                             [(*t, sid, sentence_id(r)) for t, r in zip(_tuples(recs, cols), recs)])
         tbase = c.execute("SELECT coalesce(max(id), 0) + 1 FROM tasks").fetchone()[0]
-        tasks, units = [], []
-        for i, r in enumerate(rows["tasks"]):
-            tasks.append({"id": tbase + i, **link(r)})
+        recs = rows["tasks"]
+        units: list[tuple] = []
+        names: set[tuple[str, str]] = set()
+        for i, r in enumerate(recs):
             for u in r.get("_units", []):
-                u = {"task_id": tbase + i, **u, "key_source": "extractor" if u.get("unit_key") else None}
-                if not u["unit_key"]:
-                    u["unit_key"] = self._resolve_key(c, u["name"], u["name_fold"])
-                    u["key_source"] = "store" if u["unit_key"] else None
-                units.append(u)
-        _insert_many(c, "tasks", tasks)
-        _insert_many(c, "task_units", units)
-        c.executemany("INSERT OR IGNORE INTO unit_names (name, name_fold) VALUES (?, ?)",
-                      {(u["name"], u["name_fold"]) for u in units})
+                key, source = u.get("unit_key"), "extractor" if u.get("unit_key") else None
+                if not key:
+                    key = self._resolve_key(c, u["name"], u["name_fold"])
+                    source = "store" if key else None
+                units.append((tbase + i, u.get("role"), u["name"], u["name_fold"], key, u.get("kind"),
+                              u.get("collective"), source))
+                names.add((u["name"], u["name_fold"]))
+        if recs:
+            cols = _columns(recs)
+            _insert_many(c, "tasks", ["id", *cols, "speech_id", "sentence_id"],
+                         [(tbase + i, *t, sid, sentence_id(r)) for i, (t, r) in enumerate(zip(_tuples(recs, cols), recs))])
+        if units:
+            _insert_many(c, "task_units", ["task_id", "role", "name", "name_fold", "unit_key", "kind", "collective",
+                                           "key_source"], units)
+        c.executemany("INSERT OR IGNORE INTO unit_names (name, name_fold) VALUES (?, ?)", names)
+        c.executemany("INSERT OR IGNORE INTO indicator_names (name, name_fold) VALUES (?, ?)",
+                      {(r["indicator"], r["indicator_fold"]) for table in ("metrics", "targets") for r in rows[table]
+                       if r.get("indicator")})
 
     # -- lookups
 
@@ -1033,17 +1058,20 @@ class Store:
         return sql, params
 
     def _indicator_clause(self, indicator: str, alias: str) -> tuple[str, list]:
+        """Records of an indicator: its lexicon key (any alias), its folded name, or a stored
+        name containing the text. Both tests are index lookups (indicator_key, indicator_fold):
+        names containing the text are found among the distinct names, not in every record."""
         text = indicator.strip()
-        cands = sorted({text, fold_indicator(text)} - {""})
-        ph = ",".join("?" * len(cands))
-        keys = [r[0] for r in self.conn.execute(
-            f"SELECT DISTINCT indicator_key FROM indicator_aliases WHERE alias IN ({ph})", cands)]
-        conds, params = [f"{alias}.indicator_fold IN ({ph})"], list(cands)
+        cands = {text, fold_indicator(text)} - {""}
+        keys = sorted({r[0] for r in self.conn.execute(
+            f"SELECT DISTINCT indicator_key FROM indicator_aliases WHERE alias IN ({','.join('?' * len(cands))})",
+            sorted(cands))})
+        folds = sorted(cands | {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT name_fold FROM indicator_names WHERE instr(name, ?) > 0", (text,))})
+        conds, params = [f"{alias}.indicator_fold IN ({','.join('?' * len(folds))})"], list(folds)
         if keys:
             conds.append(f"{alias}.indicator_key IN ({','.join('?' * len(keys))})")
             params += keys
-        conds.append(f"instr({alias}.indicator, ?) > 0")
-        params.append(text)
         return "(" + " OR ".join(conds) + ")", params
 
     def targets(self, indicator: str | None = None, unit: str | None = None, locality: str | None = None,
@@ -1255,12 +1283,24 @@ def _statements(script: str) -> list[str]:
 _COLS: dict[str, list[str]] = {}
 
 
-def _insert_many(c: sqlite3.Connection, table: str, rows: list[dict]) -> None:
-    if not rows:
+def _columns(rows: list[dict]) -> list[str]:
+    """The stored columns of plain rows (keys starting with _ are the writer's own)."""
+    return [k for k in rows[0] if not k.startswith("_")]
+
+
+def _tuples(rows: list[dict], cols: list[str]) -> list[tuple]:
+    get = operator.itemgetter(*cols)
+    try:
+        return [get(r) for r in rows] if len(cols) > 1 else [(get(r),) for r in rows]
+    except KeyError:  # rows from an older shard may lack a newer column
+        return [tuple(r.get(k) for k in cols) for r in rows]
+
+
+def _insert_many(c: sqlite3.Connection, table: str, cols: list[str], values: list[tuple]) -> None:
+    if not values:
         return
-    cols = list(rows[0].keys())
     sql = f"INSERT INTO {table} ({', '.join(chr(34) + k + chr(34) for k in cols)}) VALUES ({', '.join('?' * len(cols))})"
-    c.executemany(sql, [tuple(r.get(k) for k in cols) for r in rows])
+    c.executemany(sql, values)
 
 
 def _warm_worker() -> None:

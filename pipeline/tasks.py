@@ -109,6 +109,8 @@ def _run(name: str, text: str, masked: list[str | None] | str | None = None, sea
         masked = masked[0]
     elif masked is None:
         masked = _mask_head(text)
+    if masked == text:  # no lexicon name in it: the token grammar reads it as the plain one did
+        return _M(m, text) if m else None
     m2 = getattr(g.tokens[name], find)(masked)
     if m2:
         return _M(m2, text)

@@ -172,10 +172,10 @@ def test_a_failed_write_leaves_the_old_speech_intact(tmp_path, monkeypatch, no_l
     (corpus / "a.txt").write_text(SPEECH_A.replace("10%", "12%"), encoding="utf-8")
     real = store_mod._insert_many
 
-    def failing(c, table, rows):
+    def failing(c, table, cols, values):
         if table == "tasks":  # after the old speech was deleted and the new one half written
             raise sqlite3.OperationalError("disk I/O error (simulated)")
-        return real(c, table, rows)
+        return real(c, table, cols, values)
 
     monkeypatch.setattr(store_mod, "_insert_many", failing)
     res = s.ingest([corpus])
@@ -377,6 +377,32 @@ def test_metrics_time_series_in_meeting_order(tmp_path, no_lexicon):
     assert list(df["meeting_date"]) == ["2023-04", "2023-07", "2023-10"]
     assert df["sentence"].str.contains("固定资产投资").all()
     assert s.metrics(indicator="地区生产总值").empty
+
+
+def test_indicator_lookup_by_part_of_a_name_uses_indexes(tmp_path, no_lexicon):
+    s = Store(tmp_path / "i.db")
+    s.ingest([write_corpus(tmp_path / "in")])
+    names = {r[0] for r in s.conn.execute("SELECT indicator FROM metrics UNION SELECT indicator FROM targets")} - {None}
+    assert {r[0] for r in s.conn.execute("SELECT name FROM indicator_names")} == names
+    part = next(n for n in sorted(names) if "投资" in n)[-4:]  # a tail of a stored name, e.g. 资产投资
+    got = s.targets(indicator=part)
+    assert len(got) >= 1 and got["indicator"].str.contains(part).all()
+    w, params = s._indicator_clause(part, "g")
+    plan = " ".join(s.explain(f"SELECT g.id FROM targets g WHERE {w}", params))
+    assert "SCAN g" not in plan and "targets_indicator" in plan  # by index, not a scan of every target
+
+
+def test_a_version_3_store_gets_its_indicator_names(tmp_path, no_lexicon):
+    db = tmp_path / "v3.db"
+    s = Store(db)
+    s.ingest([write_corpus(tmp_path / "in")])
+    s.conn.executescript("DROP TABLE indicator_names; UPDATE schema_version SET version = 3; "
+                         "DELETE FROM store_meta WHERE key = 'ddl';")
+    s.close()
+    s = Store(db)
+    assert s.schema_version == store_mod.SCHEMA_VERSION
+    assert s.conn.execute("SELECT count(*) FROM indicator_names").fetchone()[0] > 0
+    assert not s.targets(indicator="固定资产投资").empty
 
 
 def test_diff_between_stored_speeches(tmp_path, no_lexicon):
