@@ -30,8 +30,8 @@ def _timed(fn, items):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=20.0, help="megabytes of text to process (default 20)")
-    ap.add_argument("--ingest", type=int, default=200, metavar="N",
-                    help="also time `speechminer ingest` of N distinct speeches with -j 1 and -j 2 (0: skip)")
+    ap.add_argument("--ingest", type=int, default=300, metavar="N",
+                    help="also time `speechminer ingest` of N (and N/10) distinct speeches with -j 1 and -j 2 (0: skip)")
     ap.add_argument("--profile", action="store_true", help="print where the time goes (cProfile, top 15)")
     args = ap.parse_args(argv)
 
@@ -105,27 +105,39 @@ def main(argv=None) -> int:
 
 
 def _ingest_speedup(seeds: list[str], n: int) -> None:
-    """Wall time of `speechminer ingest` (a fresh process: start-up, extraction, SQLite writes) on n
-    distinct speeches, -j 1 vs -j 2."""
+    """Wall time of `speechminer ingest` (a fresh process: start-up, extraction, SQLite writes with
+    the full-text index) on n distinct speeches and on n // 10, with -j 1 and -j 2. The difference
+    of the two runs over the difference of their sizes is the steady rate per speech, without the
+    start-up (imports, rules, the workers' first compile) that a long run pays once."""
     import subprocess
     import tempfile
 
     exe = str(Path(sys.executable).with_name("speechminer"))
+    small = max(4, n // 10)
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "in"
-        folder.mkdir()
-        for i in range(n):  # a small edit each, so that no two files are the same speech
-            (folder / f"s{i:04d}.txt").write_text(seeds[i % len(seeds)].replace("。", f"（第{i}稿）。", 1), encoding="utf-8")
-        times = {}
+        folders = {}
+        for size in (small, n):
+            folder = Path(tmp) / f"in{size}"
+            folder.mkdir()
+            for i in range(size):  # a small edit each, so that no two files are the same speech
+                (folder / f"s{i:04d}.txt").write_text(seeds[i % len(seeds)].replace("。", f"（第{i}稿）。", 1),
+                                                      encoding="utf-8")
+            folders[size] = folder
+        times: dict[tuple[int, int], float] = {}
         for workers in (1, 2):
-            t = time.perf_counter()
-            subprocess.run([exe, "ingest", str(folder), "--db", str(Path(tmp) / f"j{workers}.db"), "-q",
-                            "-j", str(workers)], check=True, capture_output=True)
-            times[workers] = time.perf_counter() - t
-        print(f"ingest {n} speeches into SQLite: 1 worker {times[1]:.1f} s ({n / times[1]:.1f}/s), "
-              f"2 workers {times[2]:.1f} s ({n / times[2]:.1f}/s); speed-up {times[1] / times[2]:.2f}x")
-        print(f"extrapolated: 100,000 speeches with 2 workers: {times[2] / n * 100_000 / 60:.0f} min")
+            for size in (small, n):
+                t = time.perf_counter()
+                subprocess.run([exe, "ingest", str(folders[size]), "--db", str(Path(tmp) / f"j{workers}-{size}.db"),
+                                "-q", "-j", str(workers)], check=True, capture_output=True)
+                times[workers, size] = time.perf_counter() - t
+        per = {w: (times[w, n] - times[w, small]) / (n - small) for w in (1, 2)}
+        for w in (1, 2):
+            print(f"ingest -j {w}: {n} speeches {times[w, n]:.1f} s, {small} speeches {times[w, small]:.1f} s; "
+                  f"steady {per[w] * 1000:.1f} ms/speech ({1 / per[w]:.1f}/s), start-up {times[w, small] - small * per[w]:.1f} s")
+        print(f"speed-up with 2 workers: {per[1] / per[2]:.2f}x (steady), {times[1, n] / times[2, n]:.2f}x (whole {n}-speech run)")
+        print(f"extrapolated: 100,000 speeches with 2 workers: {per[2] * 100_000 / 60:.0f} min "
+              f"(1 worker: {per[1] * 100_000 / 60:.0f} min)")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,11 @@ CREATE TABLE IF NOT EXISTS sentences (
   section TEXT, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sentences_speech ON sentences(speech_id, start);
-CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(tokens);
+-- contentless, no positions: the index only finds candidate sentences (every pair of a term in
+-- them), the query then checks the sentence text itself; storing the tokens and their positions
+-- tripled what a speech writes. A speech's rows are deleted with its tokens recomputed from
+-- sentences.text (see Store._delete). Stores made before this keep their table, which works as is.
+CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(tokens, content='', detail=none);
 CREATE TABLE IF NOT EXISTS metrics (
   id INTEGER PRIMARY KEY,
   speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
@@ -196,14 +200,16 @@ def fts_tokens(text: str) -> str:
 
 
 def fts_query(term: str) -> str | None:
-    """An FTS5 MATCH expression for one search term: each of its runs as a phrase of its pairs."""
-    phrases = []
+    """An FTS5 MATCH expression for one search term: every pair of it (and every other word).
+
+    It finds the sentences that hold all of them, in any order; the caller keeps those whose
+    text contains the term (the index has no positions to check adjacency with)."""
+    grams: list[str] = []
     for m in _RUN.finditer(term):
         if m.group(1) is not None and len(m.group()) == 1:
             return None  # one Han character is no pair: the caller scans the text instead
-        grams = _grams(m.group(), m.group(1) is not None)
-        phrases.append('"' + " ".join(grams).replace('"', '""') + '"')
-    return " AND ".join(phrases) or None
+        grams += _grams(m.group(), m.group(1) is not None)
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in dict.fromkeys(grams)) or None
 
 
 # ---------------------------------------------------------------- extractor version
@@ -506,6 +512,7 @@ class Store:
         self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
         self._db = None
         self._fts_rows: dict[str, list[tuple[int, str]]] | None = None  # see write_stream
+        self._fts_contentless = False
         self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if self.path != ":memory:":
@@ -514,6 +521,7 @@ class Store:
         self.conn.execute("PRAGMA cache_size = -65536")  # 64 MB of pages: joins over many speeches
         self._alias_keys: dict[str, str | None] = {}
         self._migrate()
+        self._fts_contentless = _contentless(self.conn)
         self.sync_lexicons()
 
     # -- lifecycle
@@ -560,7 +568,7 @@ class Store:
         current = row[0] if row and row[0] is not None else 0
         if current > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} has schema version {current}, newer than this speechminer ({SCHEMA_VERSION})")
-        ddl_hash = hashlib.sha256(DDL.encode()).hexdigest()[:16]
+        ddl_hash = hashlib.sha256((DDL + INDEX_FORMAT).encode()).hexdigest()[:16]
         if current == SCHEMA_VERSION:  # up to date: no write lock (readers open while an ingest writes)
             done = self.conn.execute("SELECT value FROM store_meta WHERE key = 'ddl'").fetchone()
             if done and done[0] == ddl_hash:
@@ -578,6 +586,10 @@ class Store:
                 for table in ("metrics", "targets"):
                     c.execute(f"INSERT OR IGNORE INTO indicator_names (name, name_fold) SELECT DISTINCT indicator, "
                               f"indicator_fold FROM {table} WHERE indicator IS NOT NULL")
+            fmt = c.execute("SELECT value FROM store_meta WHERE key = 'fts_format'").fetchone()
+            if _contentless(c) and fmt and fmt[0] != INDEX_FORMAT:
+                _rebuild_fts(c)  # deletes recompute tokens: they must be of the format stored
+            c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('fts_format', ?)", (INDEX_FORMAT,))
             c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('ddl', ?)", (ddl_hash,))
             if current < SCHEMA_VERSION:
                 c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -847,9 +859,15 @@ class Store:
         return status
 
     def _delete(self, c: sqlite3.Connection, speech_id: str) -> None:
-        if self._fts_rows:
-            self._fts_rows.pop(speech_id, None)  # stored earlier in this batch: not indexed yet
-        c.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE speech_id = ?)", (speech_id,))
+        pending = self._fts_rows.pop(speech_id, None) if self._fts_rows else None  # this batch's: not indexed yet
+        if pending is None:
+            if self._fts_contentless:  # the index keeps no copy: it is told the tokens to remove
+                c.executemany("INSERT INTO sentences_fts (sentences_fts, rowid, tokens) VALUES ('delete', ?, ?)",
+                              [(i, fts_tokens(t)) for i, t in
+                               c.execute("SELECT id, text FROM sentences WHERE speech_id = ?", (speech_id,))])
+            else:
+                c.execute("DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE speech_id = ?)",
+                          (speech_id,))
         c.execute("DELETE FROM speeches WHERE id = ?", (speech_id,))  # cascades to every record table
 
     def delete(self, speech_id: str) -> None:
@@ -869,7 +887,10 @@ class Store:
             cols = _columns(sents)
             _insert_many(c, "sentences", ["id", "speech_id", *cols],
                          [(base + i, sid, *t) for i, t in enumerate(_tuples(sents, cols))])
-        fts = [(base + i, s["_tokens"]) for i, s in enumerate(sents)]
+        if sp.get("extractor") == extractor_version():
+            fts = [(base + i, s["_tokens"]) for i, s in enumerate(sents)]
+        else:  # rows of another version (an old shard): their tokens may be of another format
+            fts = [(base + i, fts_tokens(s["text"])) for i, s in enumerate(sents)]
         if self._fts_rows is not None:  # inside write_stream: indexed with the batch
             self._fts_rows[sid] = fts
         else:
@@ -1280,7 +1301,20 @@ def _statements(script: str) -> list[str]:
     return [s for s in out if s]
 
 
-_COLS: dict[str, list[str]] = {}
+def _contentless(c: sqlite3.Connection) -> bool:
+    """Whether this store's index keeps no copy of its tokens (stores made since schema 4)."""
+    row = c.execute("SELECT sql FROM sqlite_master WHERE name = 'sentences_fts'").fetchone()
+    return bool(row) and "content=''" in regex.sub(r"\s+", "", row[0])
+
+
+def _rebuild_fts(c: sqlite3.Connection) -> None:
+    """Index every stored sentence afresh with the current token format."""
+    c.execute("DROP TABLE IF EXISTS sentences_fts")
+    for stmt in _statements(DDL):
+        if "sentences_fts" in stmt:
+            c.execute(stmt)
+    c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)",
+                  ((i, fts_tokens(t)) for i, t in c.execute("SELECT id, text FROM sentences")))
 
 
 def _columns(rows: list[dict]) -> list[str]:

@@ -229,16 +229,53 @@ def test_two_character_search(tmp_path, no_lexicon):
 
 def test_pair_index_tokens_and_phrase_queries(tmp_path, no_lexicon):
     assert fts_tokens("加强督查考核，2023年完成GDP") == "加强 强督 督查 查考 考核 2023 年完 完成 GDP"
-    assert fts_query("督查考核") == '"督查 查考 考核"'
+    assert fts_query("督查考核") == '"督查" AND "查考" AND "考核"'
     assert fts_query("GDP增长") == '"GDP" AND "增长"'
+    assert fts_query("考核考核") == '"考核" AND "核考"'  # each pair once
     assert fts_query("县") is None and fts_query("，") is None
     s = Store(tmp_path / "s.db")
     s.ingest([write_corpus(tmp_path / "in")])
-    # any substring is found, whatever a segmenter would make of it; the pairs must be adjacent
+    # any substring is found, whatever a segmenter would make of it; the index finds sentences with
+    # all its pairs, the text check keeps those where they stand together in that order
     match = "SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?"
     assert s.conn.execute(match, (fts_query("查考核"),)).fetchone()[0] == 1
     assert len(s.search("查考核")) == 1
+    assert s.conn.execute(match, (fts_query("督查考核排名"),)).fetchone()[0] == 1  # a candidate (…督查考核，对考核排名…) …
+    assert s.search("督查考核排名").empty  # … that the text check drops
     assert s.search("考核督查").empty
+
+
+def test_a_replaced_speech_leaves_nothing_in_the_index(tmp_path, no_lexicon):
+    """The index keeps no copy of its tokens: deleting a speech must remove exactly its pairs."""
+    corpus = write_corpus(tmp_path / "in")
+    s = Store(tmp_path / "s.db")
+    assert s._fts_contentless
+    s.ingest([corpus])
+    match = "SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?"
+    assert s.conn.execute(match, (fts_query("老旧小区"),)).fetchone()[0] == 1
+    (corpus / "a.txt").write_text(SPEECH_A.replace("老旧小区改造", "城中村改造"), encoding="utf-8")
+    assert len(s.ingest([corpus]).replaced) == 1
+    assert s.conn.execute(match, (fts_query("老旧小区"),)).fetchone()[0] == 0
+    assert s.conn.execute(match, (fts_query("城中村"),)).fetchone()[0] == 1
+    s.delete(s.conn.execute("SELECT id FROM speeches WHERE doc = 'b'").fetchone()[0])
+    assert s.conn.execute(match, (fts_query("专项债券"),)).fetchone()[0] == 0
+    s.conn.execute("INSERT INTO sentences_fts (sentences_fts) VALUES ('integrity-check')")  # raises if corrupt
+    assert s.conn.execute("SELECT count(*) FROM sentences_fts").fetchone()[0] == \
+        s.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+
+
+def test_a_new_token_format_reindexes_a_contentless_store(tmp_path, monkeypatch, no_lexicon):
+    db = tmp_path / "s.db"
+    s = Store(db)
+    s.ingest([write_corpus(tmp_path / "in")])
+    s.close()
+    monkeypatch.setattr(store_mod, "INDEX_FORMAT", "fts-bigram-test")
+    monkeypatch.setattr(store_mod, "fts_tokens", lambda text: " ".join(text))  # single characters
+    s = Store(db)
+    assert s.conn.execute("SELECT value FROM store_meta WHERE key = 'fts_format'").fetchone()[0] == "fts-bigram-test"
+    match = "SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?"
+    assert s.conn.execute(match, ('"考"',)).fetchone()[0] == 1  # indexed afresh with the new tokens
+    assert s.conn.execute(match, ('"考核"',)).fetchone()[0] == 0
 
 
 def test_index_rows_of_a_batch_follow_its_speeches(tmp_path, no_lexicon):
