@@ -109,6 +109,7 @@ class Outline:
     preamble: Span | None = None
     closing: Span | None = None
     _starts: list[int] = field(default_factory=list, repr=False)
+    _sections: dict[int, tuple[list[str], str]] = field(default_factory=dict, repr=False, compare=False)
 
     def node_at(self, offset: int) -> Node | None:
         """The deepest node whose span [start, end) holds offset."""
@@ -135,8 +136,12 @@ class Outline:
         node = self.node_at(offset)
         if node is None:
             return [], "other"
-        chain = self.chain(node)
-        return [n.heading for n in chain], chain[0].role
+        key = id(node)  # asked for every sentence and record: each node's chain is walked once
+        if key not in self._sections:
+            chain = self.chain(node)
+            self._sections[key] = ([n.heading for n in chain], chain[0].role)
+        heads, role = self._sections[key]
+        return list(heads), role
 
     def top(self) -> list[Node]:
         return [n for n in self.nodes if n.level == 1]
