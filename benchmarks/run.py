@@ -104,11 +104,14 @@ def main(argv=None) -> int:
     return 0
 
 
-def _ingest_speedup(seeds: list[str], n: int) -> None:
+def _ingest_speedup(seeds: list[str], n: int, rounds: int = 3) -> None:
     """Wall time of `speechminer ingest` (a fresh process: start-up, extraction, SQLite writes with
     the full-text index) on n distinct speeches and on n // 10, with -j 1 and -j 2. The difference
     of the two runs over the difference of their sizes is the steady rate per speech, without the
-    start-up (imports, rules, the workers' first compile) that a long run pays once."""
+    start-up (imports, rules, the workers' first compile) that a long run pays once. The four runs
+    are repeated `rounds` times, interleaved, and the median is reported: the cores are shared, and
+    a single run can be a third off."""
+    import statistics
     import subprocess
     import tempfile
 
@@ -124,20 +127,29 @@ def _ingest_speedup(seeds: list[str], n: int) -> None:
                 (folder / f"s{i:04d}.txt").write_text(seeds[i % len(seeds)].replace("。", f"（第{i}稿）。", 1),
                                                       encoding="utf-8")
             folders[size] = folder
-        times: dict[tuple[int, int], float] = {}
-        for workers in (1, 2):
-            for size in (small, n):
-                t = time.perf_counter()
-                subprocess.run([exe, "ingest", str(folders[size]), "--db", str(Path(tmp) / f"j{workers}-{size}.db"),
-                                "-q", "-j", str(workers)], check=True, capture_output=True)
-                times[workers, size] = time.perf_counter() - t
-        per = {w: (times[w, n] - times[w, small]) / (n - small) for w in (1, 2)}
+        per: dict[int, list[float]] = {1: [], 2: []}
+        whole: dict[int, list[float]] = {1: [], 2: []}
+        for r in range(rounds):
+            for workers in (1, 2):
+                t: dict[int, float] = {}
+                for size in (small, n):
+                    db = Path(tmp) / f"j{workers}-{size}-{r}.db"
+                    t0 = time.perf_counter()
+                    subprocess.run([exe, "ingest", str(folders[size]), "--db", str(db), "-q", "-j", str(workers)],
+                                   check=True, capture_output=True)
+                    t[size] = time.perf_counter() - t0
+                    db.unlink()
+                per[workers].append((t[n] - t[small]) / (n - small))
+                whole[workers].append(t[n])
+        med = {w: statistics.median(per[w]) for w in per}
         for w in (1, 2):
-            print(f"ingest -j {w}: {n} speeches {times[w, n]:.1f} s, {small} speeches {times[w, small]:.1f} s; "
-                  f"steady {per[w] * 1000:.1f} ms/speech ({1 / per[w]:.1f}/s), start-up {times[w, small] - small * per[w]:.1f} s")
-        print(f"speed-up with 2 workers: {per[1] / per[2]:.2f}x (steady), {times[1, n] / times[2, n]:.2f}x (whole {n}-speech run)")
-        print(f"extrapolated: 100,000 speeches with 2 workers: {per[2] * 100_000 / 60:.0f} min "
-              f"(1 worker: {per[1] * 100_000 / 60:.0f} min)")
+            print(f"ingest -j {w}: {n} speeches in a median {statistics.median(whole[w]):.1f} s; steady "
+                  f"{med[w] * 1000:.1f} ms/speech ({1 / med[w]:.1f}/s), rounds "
+                  + ", ".join(f"{x * 1000:.1f}" for x in per[w]) + " ms")
+        print(f"speed-up with 2 workers: {med[1] / med[2]:.2f}x (steady), "
+              f"{statistics.median(whole[1]) / statistics.median(whole[2]):.2f}x (whole {n}-speech run)")
+        print(f"extrapolated: 100,000 speeches with 2 workers: {med[2] * 100_000 / 60:.0f} min "
+              f"(1 worker: {med[1] * 100_000 / 60:.0f} min)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,14 @@ def rx(pattern: str) -> regex.Pattern:
     """`regex.compile` with a plain dict cache: inline patterns on hot paths cost
     a lookup instead of the regex module's own (slower) cache and flag checks."""
     return regex.compile(pattern)
+
+
+def words(pattern: str) -> re.Pattern:
+    """A pattern that only lists words (an alternation of literals, simple classes, a lookahead),
+    compiled with the standard library's `re`: for such lists its scan is several times faster
+    than `regex`'s, and both read them alike. Anything using \\p{…} or other `regex` features
+    goes through `rx`/`regex.compile` instead."""
+    return re.compile(pattern)
 
 
 def _load(name: str, missing_ok: bool = False) -> Any:

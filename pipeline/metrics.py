@@ -18,6 +18,7 @@ import regex
 
 from . import lexicon
 from .lexicon import rx as _rx
+from .lexicon import words
 from .numbers import MASK, NUMBER, parse
 from .records import Metric, Rank, Target
 
@@ -120,15 +121,16 @@ def P() -> _P:
             rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
         ),
         directive=regex.compile(rf"^(?:要|还要|并|同时|继续|全力|着力|重点|积极|大力|扎实)?(?:{_alt(c['directive_verbs'])})"),
-        # literal words each pattern needs: a clause without them skips the pattern (speed)
+        # literal words each pattern needs: a clause without them skips the pattern (speed);
+        # plain word lists, so `words` compiles them with the standard library's faster scanner
         anchors={
-            "growth": regex.compile(rf"{growth_words}|负增长|翻一番|翻两番|翻番"),
-            "delta": regex.compile(r"百分点|位次|[位名天个]"),
-            "share": regex.compile(r"占|完成"),
-            "rank": regex.compile(r"第|前|后|倒数"),
+            "growth": words(rf"{growth_words}|负增长|翻一番|翻两番|翻番"),
+            "delta": words(r"百分点|位次|[位名天个]"),
+            "share": words(r"占|完成"),
+            "rank": words(r"第|前|后|倒数"),
             "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列"),
-            "level": regex.compile(units),
-            "bound": regex.compile(_alt(c["le_before"] + c["ge_before"])),
+            "level": words(units),
+            "bound": words(_alt(c["le_before"] + c["ge_before"])),
         },
     )
 
