@@ -19,6 +19,7 @@ Tag lines (（责任单位：县住建局）, 牵头单位：X；责任单位：
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -37,8 +38,15 @@ _TOK_A, _TOK_B = "\ue001", "\ue000"  # a lexicon alias, masked: A B B …
 
 def _mask(text: str) -> str:
     """The text with every lexicon alias (leftmost, longest) as one token of the same length."""
-    trie = G().trie
+    g = G()
+    trie = g.trie
     if trie is None or not text:
+        return text
+    # every name has two or more characters: when no pair of the text is a two-character name
+    # and no three characters open a longer one, there is no name in it (most clause heads; the
+    # trie walk costs several times these set intersections)
+    pairs = list(map(operator.add, text, text[1:]))
+    if g.short_names.isdisjoint(pairs) and g.name_starts.isdisjoint(map(operator.add, pairs, text[2:])):
         return text
     hits = trie.parse_longest(text)
     if not hits:
@@ -249,6 +257,8 @@ class _G:
     require_any: regex.Pattern
     lex: Any = None
     lex_names: frozenset = field(default_factory=frozenset)
+    short_names: frozenset = field(default_factory=frozenset)  # the names of two characters
+    name_starts: frozenset = field(default_factory=frozenset)  # the first three characters of the others
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
 
@@ -297,6 +307,8 @@ def G() -> _G:
         require_any=lexicon.words(c["require_verbs"]),
         lex=lex,
         lex_names=frozenset(names),
+        short_names=frozenset(n for n in names if len(n) == 2),
+        name_starts=frozenset(n[:3] for n in names if len(n) > 2),
         trie=trie,
         lex_fn=lexicon.units,
     )
