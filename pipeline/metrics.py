@@ -10,7 +10,6 @@ ranks, `分别增长X%、Y%` two growths, `均位居全市前列` one rank per m
 """
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass
 from functools import cache
 
@@ -195,34 +194,15 @@ def _can_hold() -> regex.Pattern:
                          rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{words}")
 
 
-def _present(sentence: str) -> dict[str, bool]:
-    """Which patterns can match anywhere in the sentence. Every one is a literal word
-    a pattern needs (or the pattern itself, when it has no lookaround that a longer text
-    could change), so a clause of a sentence without it cannot match: the clause skips the
-    search (a sentence has several clauses; most have no event at all)."""
-    a = P().anchors
-    return {name: bool(pat.search(sentence)) for name, pat in a.items()} | {
-        "grade": bool(_GRADE.search(sentence)),
-        "zero": bool(P().zero.search(sentence)),
-        "pct": "百分之" in sentence,
-        "mask": bool(_MASK_CHAR.search(sentence)),
-    }
-
-
-_EVERY: dict[str, bool] = collections.defaultdict(lambda: True)  # no sentence-level knowledge: search each
-
-
-def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None = None) -> list[_Event]:
+def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     p = P()
     clause = text[cs:ce]
     if not _can_hold().search(clause):
         return []
-    if have is None:
-        have = _EVERY
     found: list[tuple[int, _Event]] = []  # (priority, event)
     a = p.anchors
 
-    for m in (p.growth.finditer(clause) if have["growth"] and a["growth"].search(clause) else ()):
+    for m in (p.growth.finditer(clause) if a["growth"].search(clause) else ()):
         if m.group("verb3"):
             ev = _Event("growth", cs + m.start(), cs + m.end(), 100, "%", "up")
         elif m.group("verb2"):
@@ -249,7 +229,7 @@ def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None =
             continue
         found.append((2, ev))
 
-    has_delta = have["delta"] and a["delta"].search(clause)
+    has_delta = a["delta"].search(clause)
     for m in (p.delta.finditer(clause) if has_delta else ()):
         verb = m.group("verb")
         unit = m.group("unit")
@@ -290,7 +270,7 @@ def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None =
         ev.compare_to = _rx(r"^(比|较)").sub("", m.group("base")) or None
         found.append((1, ev))
 
-    for m in (p.share.finditer(clause) if have["share"] and a["share"].search(clause) else ()):
+    for m in (p.share.finditer(clause) if a["share"].search(clause) else ()):
         if m.group("rate"):
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
             found.append((1, ev))
@@ -302,7 +282,7 @@ def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None =
             ev.multi = len(nums) > 1
             found.append((1, ev))
 
-    for m in (p.rank_place.finditer(clause) if have["rank"] and a["rank"].search(clause) else ()):
+    for m in (p.rank_place.finditer(clause) if a["rank"].search(clause) else ()):
         verb, scope = m.group("verb"), m.group("scope")
         bottom = bool(m.group("bottom")) or m.group("fb") == "后"
         if not (verb or scope or m.group("bottom")):
@@ -323,7 +303,7 @@ def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None =
             ev.direction = "down"
         found.append((0, ev))
 
-    for m in (p.rank_tier.finditer(clause) if have["tier"] and a["tier"].search(clause) else ()):
+    for m in (p.rank_tier.finditer(clause) if a["tier"].search(clause) else ()):
         if m.group("bottom2"):
             rk = Rank(scope=None, position=None, from_bottom=True, tier=None)
             found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
@@ -344,15 +324,15 @@ def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None =
         rk = Rank(scope=scope, position=None, from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
     # 评价较差 / 评价“较好”
-    for m in (_GRADE.finditer(clause) if have["grade"] else ()):
+    for m in _GRADE.finditer(clause):
         rk = Rank(scope=None, position=None, from_bottom=False, tier=m.group(1))
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
 
-    for m in (p.zero.finditer(clause) if have["zero"] else ()):
+    for m in p.zero.finditer(clause):
         unit = m.group("u")
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), 0, unit)))
 
-    for m in (p.level.finditer(clause) if have["level"] and a["level"].search(clause) else ()):
+    for m in (p.level.finditer(clause) if a["level"].search(clause) else ()):
         numtxt, unit = m.group("num"), m.group("unit")
         s = cs + m.start("num")
         if _skip_level(text, s, cs + m.end(), numtxt, unit, clause, m.start("num")):
@@ -363,13 +343,13 @@ def _events(text: str, cs: int, ce: int, mask_at, have: dict[str, bool] | None =
         ev = _Event("level", cs + m.start(), cs + m.end(), val, unit)
         found.append((4, ev))
 
-    for m in (_PERCENT_WORDS.finditer(clause) if have["pct"] else ()):
+    for m in (_PERCENT_WORDS.finditer(clause) if "百分之" in clause else ()):
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), parse(m.group(0)), "%")))
 
-    for m in (p.bare_mask.finditer(clause) if have["mask"] else ()):
+    for m in (p.bare_mask.finditer(clause) if _MASK_CHAR.search(clause) else ()):
         found.append((5, _Event("level", cs + m.start("num"), cs + m.end(), "masked", None)))
 
-    if have["bound"] and a["bound"].search(clause):
+    if a["bound"].search(clause):
         for m in p.bound.finditer(clause):
             val = parse(m.group("num"))
             if val is not None:
@@ -592,7 +572,6 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         spans.append((clause_start, sent.end))
         prev_cs = None
         sent_mod = None
-        have = _present(sent.text) if len(spans) > 1 else _EVERY  # one clause: its own searches suffice
         # neither pattern has a lookaround: no match in the sentence, none in its clauses
         has_period = bool(p.period.search(sent.text))
         has_deadline = bool(p.deadline.search(sent.text))
@@ -609,7 +588,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 pass
             if dm:
                 deadline = dm.group(0)
-            events = _events(text, cs, ce, doc.is_masked, have)
+            events = _events(text, cs, ce, doc.is_masked)
             if not events:
                 topic = _TOPIC.match(clause.strip())
                 if topic or (len(clause) <= 12 and clause.strip() in lexicon.indicators()["alias"]):
