@@ -513,6 +513,7 @@ _NOT_A_NAME = regex.compile(rf"{MASK}|第\S|倒数|[前后]{MASK}")
 # a phrase before a count that ends in a verb names no indicator: the noun after the number does
 _VERBISH = regex.compile(r"(?:迎来|涉及|培育|荣获|交办|推进|创成|打造|实施|整合|筹建|巩固提升|提升|安排|引进|新建|加快|先后|全面|对|仍|有|等|的)$")
 _TOPIC = regex.compile(r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$")
+_TOPIC_ENDS = ("方面", "情况", "来看")  # what _TOPIC ends with: checked first, the pattern is slow to fail
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
 _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
@@ -590,8 +591,9 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 deadline = dm.group(0)
             events = _events(text, cs, ce, doc.is_masked)
             if not events:
-                topic = _TOPIC.match(clause.strip())
-                if topic or (len(clause) <= 12 and clause.strip() in lexicon.indicators()["alias"]):
+                bare = clause.strip()
+                topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
+                if topic or (len(clause) <= 12 and bare in lexicon.indicators()["alias"]):
                     last_np = _clean_np(topic.group("t") if topic else clause)  # 地区生产总值方面，二季度增长*%
             cursor = cs
             groups: list[list[_Event]] = []
