@@ -264,6 +264,28 @@ def test_a_replaced_speech_leaves_nothing_in_the_index(tmp_path, no_lexicon):
         s.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
 
 
+def test_a_store_with_the_older_index_table_keeps_working(tmp_path, no_lexicon):
+    """Stores made before the contentless index keep their table: deletes go by rowid there."""
+    corpus = write_corpus(tmp_path / "in")
+    db = tmp_path / "old.db"
+    s = Store(db)
+    s.ingest([corpus])
+    s.conn.executescript("DROP TABLE sentences_fts; CREATE VIRTUAL TABLE sentences_fts USING fts5(tokens);")
+    s.conn.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)",
+                       [(i, fts_tokens(t)) for i, t in s.conn.execute("SELECT id, text FROM sentences").fetchall()])
+    s.conn.commit()
+    s.close()
+    s = Store(db)
+    assert not s._fts_contentless
+    (corpus / "a.txt").write_text(SPEECH_A.replace("老旧小区改造", "城中村改造"), encoding="utf-8")
+    assert len(s.ingest([corpus]).replaced) == 1
+    match = "SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?"
+    assert s.conn.execute(match, (fts_query("老旧小区"),)).fetchone()[0] == 0
+    assert len(s.search("城中村改造")) == 1 and len(s.search("查考核")) == 1
+    assert s.conn.execute("SELECT count(*) FROM sentences_fts").fetchone()[0] == \
+        s.conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+
+
 def test_a_new_token_format_reindexes_a_contentless_store(tmp_path, monkeypatch, no_lexicon):
     db = tmp_path / "s.db"
     s = Store(db)
