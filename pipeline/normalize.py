@@ -299,6 +299,10 @@ _PLACEHOLDER = regex.compile(
 )
 
 
+# the first character of every _PLACEHOLDER alternative: a text without one has no placeholder
+_PLACEHOLDER_CHAR = regex.compile(r"[*＊Xx×□○o_…]")
+
+
 def _t2s(text: str) -> tuple[str, str]:
     """Convert to Simplified; return (text, script of the input)."""
     conv = _opencc().convert(text)
@@ -327,8 +331,10 @@ def _opencc():
 def _width(text: str) -> str:
     if _WIDE.search(text):
         text = _WIDE.sub(lambda m: m.group().translate(_WIDTH_TABLE), text)
-    text = _HALF_COMMA.sub("，", text)
-    text = _HALF_COLON.sub("：", text)
+    if "," in text:  # (the patterns open with lookarounds: the literal test is far cheaper)
+        text = _HALF_COMMA.sub("，", text)
+    if ":" in text:
+        text = _HALF_COLON.sub("：", text)
     if not _HALF_OTHER_AT.search(text):
         return text
     chars = list(text)
@@ -526,7 +532,7 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
         script=script,
         path=path,
         sha256=sha256 or hashlib.sha256(source.encode("utf-8")).hexdigest(),
-        placeholders=[(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)],
+        placeholders=[(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)] if _PLACEHOLDER_CHAR.search(text) else [],
         repairs=repairs,
         removed=removed,
     )
