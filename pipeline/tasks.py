@@ -587,12 +587,15 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
         if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and last is not None \
                 and last.end >= spans[idx - 1][0]:
             colon_owner = last.addrs
-        if not g.quick.search(clause) and not pending and len(clause) > 40:
+        # every rule but 4 (a subject alone) needs a cue word, all of them in `quick`: a clause
+        # without one can only be a subject alone or end what is pending
+        cued = bool(g.quick.search(clause))
+        if not cued and not pending and len(clause) > 40:
             framing_only = framing_only and bool(g.framing.match(clause))
             continue
         # 1. X会同Y，…
         mc: list[str | None] = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
-        m = _run("subj_huitong", clause, mc) if has_huitong and "会同" in clause else None
+        m = _run("subj_huitong", clause, mc) if cued and has_huitong and "会同" in clause else None
         if m:
             s = _subject(m, "s", city, cs)
             o = _subject(m, "o", city, cs)
@@ -613,7 +616,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 2. role clause: 发改牵头 · 请龚颖同志牵头 · 发改局具体负责 · 由县发改委负责汇总梳理
-        m = _run("subj_role", clause, mc) if has_role and g.role_any.search(clause) else None
+        m = _run("subj_role", clause, mc) if cued and has_role and g.role_any.search(clause) else None
         if m:
             s = _subject(m, "s", city, cs)
             if s:
@@ -634,7 +637,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 3. subject + modal cue: 各乡镇要…
-        m = _run("subj_modal", clause, mc) if g.modal_any.search(clause) else None
+        m = _run("subj_modal", clause, mc) if cued and g.modal_any.search(clause) else None
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             s = _subject(m, "s", city, cs, strict=True)
             if s:
@@ -686,7 +689,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 5. after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实
-        if pending_roles:
+        if pending_roles and cued:
             m = _run("subj_verb", clause, mc)
             if m:
                 s = _subject(m, "s", city, cs)
@@ -699,7 +702,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     framing_only = False
                     continue
         # 6. 要求/请/明确 + subject: 就是要求同志们做好顶层设计
-        m = _run("require", clause, mc, search=True) if has_require and g.require_any.search(clause) else None
+        m = _run("require", clause, mc, search=True) if cued and has_require and g.require_any.search(clause) else None
         if m:
             s = _subject(m, "s", city, cs)
             if s:
@@ -718,7 +721,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     continue
         # 7. a bare cue: 要… (with a subject before it, carried, or from a list intro)
         # no subject to read: lexicon tokens cannot help, the plain match is the whole rule
-        bm = bare_at(idx)
+        bm = bare_at(idx) if cued else None
         m = _M(bm, clause) if bm else None
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             act = m.group("act")
