@@ -150,6 +150,9 @@ def main() -> None:
     print("\nEXPLAIN QUERY PLAN  Store.tasks(unit='发改')")
     for line in store.explain(sql, params):
         print("  " + line)
+    print("\nEXPLAIN QUERY PLAN  Store.tasks(unit='发改', limit=50)  (speeches walked in meeting order)")
+    for line in store.explain(*store.tasks_sql(unit="发改", limit=50)):
+        print("  " + line)
     print("\nEXPLAIN QUERY PLAN  Store.metrics(indicator='固投', locality)")
     w, p = store._indicator_clause("固投", "m")
     q = ("SELECT m.id FROM metrics m JOIN speeches s ON s.id = m.speech_id LEFT JOIN sentences se ON se.id = m.sentence_id "

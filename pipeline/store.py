@@ -41,6 +41,8 @@ SCHEMA_VERSION = 4  # 2: task_units.key_source (keys resolved by the store); 3: 
 DEFAULT_DB = "outputs/speeches.db"
 BATCH_SPEECHES = 64    # the writer commits after this many speeches …
 BATCH_SECONDS = 0.5    # … or this long, whichever comes first (each speech in its own savepoint)
+BY_SPEECH_MIN_TASKS = 2000  # a unit with this many tasks or more is paged by walking speeches in order
+SEARCH_WALK_MIN = 20000  # a search term in this many sentences or more: walk speeches in order instead
 
 # tables `export` and `doctor` may name (the only identifiers formatted into SQL)
 TABLES = ("speeches", "sections", "sentences", "metrics", "targets", "tasks", "task_units",
@@ -60,7 +62,7 @@ CREATE TABLE IF NOT EXISTS speeches (
 CREATE INDEX IF NOT EXISTS speeches_path ON speeches(path);
 CREATE INDEX IF NOT EXISTS speeches_locality ON speeches(locality, period);
 CREATE INDEX IF NOT EXISTS speeches_period ON speeches(period);
-CREATE INDEX IF NOT EXISTS speeches_date ON speeches(meeting_date);
+CREATE INDEX IF NOT EXISTS speeches_date_doc ON speeches(meeting_date, doc);  -- speeches in the order queries list them
 CREATE TABLE IF NOT EXISTS sections (
   id INTEGER PRIMARY KEY,
   speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
@@ -961,6 +963,52 @@ class Store:
             [*cands, pattern])]
         return {"mode": "surface", "keys": [], "folds": cands, "names": names}
 
+    def _tasks_by_speech_sql(self, unit: str, role: str | None, conds: list[str], cparams: list,
+                             limit: int | None) -> tuple[str, list] | None:
+        """`tasks_sql` walking speeches (of the locality, or in meeting order until the limit is
+        filled) and keeping their tasks of the unit, instead of reading every task of the unit
+        first: a unit with 120,000 tasks in 100,000 speeches is answered in tens of ms rather than
+        most of a second. None when this is the slower way: no locality, and a unit with few tasks."""
+        cond, rparams = self._unit_cond(unit, role, "tu")
+        if not cond:
+            return None
+        if not any(c.startswith("s.locality") for c in conds):
+            n = self.conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM task_units tu WHERE {cond} LIMIT ?)",
+                                  [*rparams, BY_SPEECH_MIN_TASKS]).fetchone()[0]
+            if n < BY_SPEECH_MIN_TASKS:
+                return None
+        # each task met on the walk is looked up by its id (a few index probes), not tested
+        # against a list of every task of the unit built first
+        where = " AND ".join([f"EXISTS (SELECT 1 FROM task_units tu WHERE tu.task_id = t.id AND {cond})", *conds])
+        # CROSS JOIN keeps speeches as the outer loop (SQLite would start from the unit's tasks)
+        page = ("WITH page AS MATERIALIZED (SELECT t.id AS task_id, s.meeting_date AS md, s.doc AS dn, t.start AS st "
+                f"FROM speeches s CROSS JOIN tasks t ON t.speech_id = s.id WHERE {where} "
+                "ORDER BY md, dn, st" + (" LIMIT ?" if limit else "") + ") ")
+        params = rparams + cparams + ([int(limit)] if limit else [])
+        sql = (page + "SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, t.section, t.owners AS units, "
+               f"(SELECT group_concat(DISTINCT tu.role) FROM task_units tu WHERE tu.task_id = page.task_id AND {cond}) "
+               "AS role, t.action, t.deadline, t.addressee, t.persons, se.text AS sentence, t.evidence, "
+               "t.speech_id, t.id AS task_id, t.start, t.\"end\" "
+               "FROM page JOIN tasks t ON t.id = page.task_id JOIN speeches s ON s.id = t.speech_id "
+               "LEFT JOIN sentences se ON se.id = t.sentence_id ORDER BY page.md, page.dn, page.st")
+        return sql, params + rparams
+
+    def _unit_cond(self, unit: str, role: str | None, alias: str) -> tuple[str, list]:
+        """The test of `_unit_hits` on one task_units row (for a task already found another way)."""
+        res = self.resolve_unit(unit)
+        ors, params = [], []
+        for col, values in (("unit_key", res["keys"]), ("name_fold", res["folds"]), ("name", res["names"])):
+            if values:
+                ors.append(f"{alias}.{col} IN ({','.join('?' * len(values))})")
+                params += values
+        if not ors:
+            return "", []
+        cond = "(" + " OR ".join(ors) + ")"
+        if role:
+            cond += f" AND {alias}.role = ?"
+            params.append(role)
+        return cond, params
+
     def _unit_hits(self, unit: str, role: str | None) -> tuple[str, list]:
         """A subquery of (task_id, role) rows for a unit: one indexed lookup per kind of match."""
         res = self.resolve_unit(unit)
@@ -1048,6 +1096,10 @@ class Store:
                   since: str | None = None, until: str | None = None, limit: int | None = None) -> tuple[str, list]:
         """The SQL and bound parameters behind `tasks()` (for EXPLAIN QUERY PLAN)."""
         conds, params = self._speech_filters(locality, since, until)
+        if unit and (locality or limit):
+            sql = self._tasks_by_speech_sql(unit, role, conds, params, limit)
+            if sql:
+                return sql
         if unit:
             sub, uparams = self._unit_hits(unit, role)
             head = (f"WITH m AS ({sub}), hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM m "
@@ -1157,6 +1209,15 @@ class Store:
         df = None
         if all(exprs):
             match = " AND ".join(f"({e})" for e in exprs)
+            probe = self.conn.execute(
+                "SELECT count(*) FROM (SELECT se.id FROM sentences_fts f JOIN sentences se ON se.id = f.rowid "
+                f"WHERE sentences_fts MATCH ? AND {check} LIMIT ?)", (match, *terms, SEARCH_WALK_MIN)).fetchone()[0]
+            if probe >= SEARCH_WALK_MIN:
+                # a common term (考核 is in one sentence of ten): sorting every hit to keep the first
+                # `limit` costs more than reading speeches in meeting order until `limit` are found
+                sql = (cols + "FROM speeches s CROSS JOIN sentences se ON se.speech_id = s.id "
+                       f"WHERE {check}{extra} ORDER BY s.meeting_date, s.doc, se.start LIMIT ?")
+                return self._read(sql, [*terms, *eparams, int(limit)])
             sql = (cols + "FROM sentences_fts f JOIN sentences se ON se.id = f.rowid JOIN speeches s ON s.id = se.speech_id "
                    f"WHERE sentences_fts MATCH ? AND {check}{extra} ORDER BY s.meeting_date, s.doc, se.start LIMIT ?")
             df = self._read(sql, [match, *terms, *eparams, int(limit)])

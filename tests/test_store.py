@@ -420,6 +420,26 @@ def test_task_filters_locality_and_period(tmp_path, no_lexicon):
         s.tasks(since="next spring")
 
 
+def test_paging_by_speech_gives_what_the_unit_lookup_gives(tmp_path, monkeypatch, small_lexicon):
+    """tasks() with a locality or a limit walks speeches in meeting order (the plan for units with
+    many tasks); its rows, order and matched roles are those of the unit-first query."""
+    s = Store(tmp_path / "p.db")
+    side = {f"{n}.meta.json": json.dumps({"locality": loc}) for n, loc in (("a", "青山县"), ("b", "白水县"), ("d", "青山县"))}
+    s.ingest([write_corpus(tmp_path / "in", **{"d.txt": SPEECH_B.replace("三季度", "四季度")}, **side)])
+    monkeypatch.setattr(store_mod, "BY_SPEECH_MIN_TASKS", 10**9)  # unit first
+    full = s.tasks(unit="发改")
+    assert len(full) >= 3
+    monkeypatch.setattr(store_mod, "BY_SPEECH_MIN_TASKS", 0)  # speeches first
+    cols = ["doc", "task_id", "role", "units", "sentence"]
+    assert s.tasks(unit="发改", limit=2)[cols].to_dict("records") == full.head(2)[cols].to_dict("records")
+    local = full[full["locality"] == "青山县"][cols].to_dict("records")
+    assert local and s.tasks(unit="发改", locality="青山县")[cols].to_dict("records") == local
+    sql, params = s.tasks_sql(unit="发改", limit=2)
+    assert "CROSS JOIN" in sql and "speeches_date_doc" in " ".join(s.explain(sql, params))
+    lead = s.tasks(unit="发改", role="lead", locality="青山县")
+    assert set(lead["role"]) == {"lead"} and len(lead) <= len(local)
+
+
 def test_metrics_time_series_in_meeting_order(tmp_path, no_lexicon):
     s = Store(tmp_path / "m.db")
     for date, period, value in (("2023-10", "2023Q4", 9.5), ("2023-04", "2023Q2", 7.0), ("2023-07", "2023Q3", 8.1)):
