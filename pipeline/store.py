@@ -1097,9 +1097,9 @@ class Store:
         """The SQL and bound parameters behind `tasks()` (for EXPLAIN QUERY PLAN)."""
         conds, params = self._speech_filters(locality, since, until)
         if unit and (locality or limit):
-            sql = self._tasks_by_speech_sql(unit, role, conds, params, limit)
-            if sql:
-                return sql
+            by_speech = self._tasks_by_speech_sql(unit, role, conds, params, limit)
+            if by_speech:
+                return by_speech
         if unit:
             sub, uparams = self._unit_hits(unit, role)
             head = (f"WITH m AS ({sub}), hit AS (SELECT task_id, group_concat(DISTINCT role) AS matched_role FROM m "
