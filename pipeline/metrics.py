@@ -560,17 +560,27 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     for sent in outline.sentences:
         if not _WORTH_A_LOOK.search(sent.text):
             continue
-        role = outline.section_of(sent.start)[1] if outline.nodes else "other"
-        period = None  # a period holds for its own sentence (annotators do not carry it further)
-        sent_records: list[Metric] = []
         last_np: str | None = para[1] if sent.paragraph == para[0] else None
-        deadline: str | None = None
         clause_start = sent.start
         spans = []
         for m in _CLAUSE_SPLIT.finditer(sent.text):
             spans.append((clause_start, sent.start + m.start()))
             clause_start = sent.start + m.end()
         spans.append((clause_start, sent.end))
+        if not _can_hold().search(sent.text):
+            # no clause of it can hold an event (the gate has no lookaround): it can only name the
+            # indicator the next sentence goes on about
+            for cs, ce in spans:
+                if ce > cs:
+                    named, np_ = _topic(text[cs:ce])
+                    if named:
+                        last_np = np_
+            para = (sent.paragraph, last_np)
+            continue
+        role = outline.section_of(sent.start)[1] if outline.nodes else "other"
+        period = None  # a period holds for its own sentence (annotators do not carry it further)
+        sent_records: list[Metric] = []
+        deadline: str | None = None
         prev_cs = None
         sent_mod = None
         # neither pattern has a lookaround: no match in the sentence, none in its clauses
@@ -591,10 +601,9 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 deadline = dm.group(0)
             events = _events(text, cs, ce, doc.is_masked)
             if not events:
-                bare = clause.strip()
-                topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
-                if topic or (len(clause) <= 12 and bare in lexicon.indicators()["alias"]):
-                    last_np = _clean_np(topic.group("t") if topic else clause)  # 地区生产总值方面，二季度增长*%
+                named, np_ = _topic(clause)
+                if named:
+                    last_np = np_  # 地区生产总值方面，二季度增长*%
             cursor = cs
             groups: list[list[_Event]] = []
             for ev in events:  # values written together (分别增长X%、Y%) form one group
@@ -666,6 +675,15 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             prev_cs = cs
         para = (sent.paragraph, last_np)
     return metrics, targets
+
+
+def _topic(clause: str) -> tuple[bool, str | None]:
+    """(True, indicator) for a clause that only names what follows: 地区生产总值方面 · 工业增加值."""
+    bare = clause.strip()
+    topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
+    if topic or (len(clause) <= 12 and bare in lexicon.indicators()["alias"]):
+        return True, _clean_np(topic.group("t") if topic else clause)
+    return False, None
 
 
 def _distinct(records: list[Metric]) -> list[Metric]:
