@@ -1399,15 +1399,24 @@ def _insert_many(c: sqlite3.Connection, table: str, cols: list[str], values: lis
 
 
 def _warm_worker() -> None:
-    """Worker initializer: load the rules once per process (lexicons, OpenCC)."""
+    """Worker initializer: load the rules once per process (lexicons, OpenCC, the compiled
+    patterns), then freeze what is loaded so the garbage collector stops walking it: a worker
+    makes many short-lived objects, and every full collection would visit the lexicons again."""
+    import gc
+
     try:
+        from . import metrics as _m
         from . import normalize as _n
+        from . import tasks as _t
 
         lexicon.units()
         lexicon.indicators()
         _n._opencc()
+        _m.P()
+        _t.G()
     except Exception:  # a broken rule file is reported per speech, not here
         pass
+    gc.freeze()
 
 
 def default_workers() -> int:
