@@ -134,7 +134,7 @@ def P() -> _P:
     )
 
 
-_CLAUSE_SPLIT = regex.compile(r"[，,：:；;]")
+_CLAUSE_SPLIT = words(r"[，,：:；;]")  # (a character class: re scans it faster)
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
     r"^(?:(?:其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"

@@ -414,10 +414,10 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
 
 # ------------------------------------------------------------ sentences
 
-_STOP = regex.compile(r"[。！？!?](?![”’」』）)])")
-_CLAUSE_MARK = regex.compile(r"[，,：:；;。！？!?]")
+_STOP = lexicon.words(r"[。！？!?](?![”’」』）)])")
+_CLAUSE_MARK = lexicon.words(r"[，,：:；;。！？!?]")
 _PAIRS = {"“": "”", "（": "）", "(": ")", "‘": "’", "《": "》"}
-_OPENERS = regex.compile(r"[“（(‘《]")
+_OPENERS = lexicon.words(r"[“（(‘《]")
 QUOTE_SPAN = 40  # a quote or bracket left open longer than this is a scraping fault
 
 
