@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _ingest_speedup(seeds: list[str], n: int, rounds: int = 3) -> None:
+def _ingest_speedup(seeds: list[str], n: int, rounds: int = 5) -> None:
     """Wall time of `speechminer ingest` (a fresh process: start-up, extraction, SQLite writes with
     the full-text index) on n distinct speeches and on n // 10, with -j 1 and -j 2. The difference
     of the two runs over the difference of their sizes is the steady rate per speech, without the
