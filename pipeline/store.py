@@ -409,6 +409,18 @@ def _extract_rows_in_worker(path: str) -> dict[str, Any] | ExtractFailed:
         return ExtractFailed(_reason(err))
 
 
+def _resolved(path: str | os.PathLike, dirs: dict[str, str]) -> str:
+    """`str(Path(path).resolve())`, with the folder's resolution looked up in `dirs` after its
+    first file; a file that is itself a link is resolved whole."""
+    p = Path(path)
+    if p.is_symlink():
+        return str(p.resolve())
+    parent = str(p.parent)
+    if parent not in dirs:
+        dirs[parent] = str(p.parent.resolve())
+    return os.path.join(dirs[parent], p.name)
+
+
 def _file_id(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -722,10 +734,11 @@ class Store:
 
         bar = _progress(len(todo), progress)
         task = bar.add_task("ingesting", total=len(todo)) if bar else None
+        dirs: dict[str, str] = {}  # each folder resolved once (Path.resolve stats every component)
         try:
             if bar:
                 bar.start()
-            stream = ((str(f), str(Path(f).resolve()), result) for f, result in _run(todo, workers))
+            stream = ((str(f), _resolved(f, dirs), result) for f, result in _run(todo, workers))
             self.write_stream(stream, note, force=force, tick=(lambda: bar.advance(task)) if bar else None)
         finally:
             if bar:
