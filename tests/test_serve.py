@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import serve as web
+from pipeline import store as store_mod
 from pipeline.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,10 +107,16 @@ def test_other_canned_queries(db):
     assert _run(conn, "diff_speeches", a=a, b=a) == []
 
     with Store(db) as st:
-        for q in ("考核", "项目 开工", "发改"):
+        for q in ("考核", "项目 开工", "发改", "县"):
             hits = _run(conn, "search_sentences", q=q)
             assert {h["sentence_id"] for h in hits} == set(st.search(q, limit=500)["sentence_id"]), q
             assert all(all(t in h["sentence"] for t in q.split()) for h in hits)
+            # a term in that many sentences or more is found by walking speeches in order: same rows
+            walk_min, store_mod.SEARCH_WALK_MIN = store_mod.SEARCH_WALK_MIN, 1
+            try:
+                assert _run(conn, "search_sentences", q=q) == hits, q
+            finally:
+                store_mod.SEARCH_WALK_MIN = walk_min
 
     sid = hits[0]["sentence_id"]
     ctx = _run(conn, "sentence_context", sentence_id=sid)
