@@ -189,9 +189,9 @@ def _can_hold() -> regex.Pattern:
     han = "[零〇一二两三四五六七八九十百千万亿]"
     units = _alt([u for us in m["units"].values() for u in us])
     bounds = _alt(c["le_before"] + c["ge_before"])
-    words = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番"
-    return regex.compile(rf"[\d*＊Xx×□○]|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
-                         rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{words}")
+    wordings = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番"
+    return regex.compile(rf"\d|{_MASK_CHAR.pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
+                         rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{wordings}")
 
 
 def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:

@@ -554,12 +554,12 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
 
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 _NOT_HAN = regex.compile(r"\P{Han}+")
+_LETTER = regex.compile(r"\p{L}")
 
 
 def han_count(text: str) -> int:
     """Number of Han characters (deleting the rest is several times faster than findall)."""
     return len(_NOT_HAN.sub("", text))
-_LETTER = regex.compile(r"\p{L}")
 
 
 def _check_language(text: str, path: str | None) -> None:

@@ -9,12 +9,12 @@ against `TABLES`.
 Full-text search: SQLite's FTS5 default tokenizer reads a run of Han
 characters as one token, so `考核` would never match. Sentences are therefore
 indexed as overlapping character pairs of each Han run (考核评价 → 考核 核评 评价;
-numbers and Latin words whole), separated by spaces, and a query becomes the
-phrase of its own pairs: any substring of two or more characters is found,
-whatever a word segmenter would have made of it, and indexing costs a few
-string slices instead of a jieba pass (which took more time than extraction).
-Hits are checked against the real sentence text; a 1-character query falls
-back to a substring scan.
+numbers and Latin words whole), separated by spaces, in a contentless table
+without positions. A query asks for every pair of the term, and the sentences
+found are kept when their text holds the term itself: any substring of two or
+more characters is found, whatever a word segmenter would have made of it, and
+indexing costs a few string operations instead of a jieba pass (which took more
+time than extraction). A 1-character query falls back to a substring scan.
 """
 from __future__ import annotations
 
@@ -182,12 +182,6 @@ _RUN = regex.compile(r"(\p{Han}+)|((?:(?!\p{Han})[\p{L}\p{N}])+)")
 INDEX_FORMAT = "fts-bigram-1"  # part of the extractor version: a change re-indexes stored speeches
 
 
-def _grams(run: str, han: bool) -> list[str]:
-    if han and len(run) > 1:
-        return [run[i:i + 2] for i in range(len(run) - 1)]
-    return [run]
-
-
 def fts_tokens(text: str) -> str:
     """Text as space-separated index tokens: Han character pairs, other words whole."""
     out: list[str] = []
@@ -206,12 +200,10 @@ def fts_query(term: str) -> str | None:
 
     It finds the sentences that hold all of them, in any order; the caller keeps those whose
     text contains the term (the index has no positions to check adjacency with)."""
-    grams: list[str] = []
-    for m in _RUN.finditer(term):
-        if m.group(1) is not None and len(m.group()) == 1:
-            return None  # one Han character is no pair: the caller scans the text instead
-        grams += _grams(m.group(), m.group(1) is not None)
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in dict.fromkeys(grams)) or None
+    if any(len(run) == 1 for run, _ in _RUN.findall(term)):
+        return None  # one Han character is no pair: the caller scans the text instead
+    grams = dict.fromkeys(fts_tokens(term).split())  # the index's own tokens, each once
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams) or None
 
 
 # ---------------------------------------------------------------- extractor version
@@ -1006,14 +998,18 @@ class Store:
                "LEFT JOIN sentences se ON se.id = t.sentence_id ORDER BY page.md, page.dn, page.st")
         return sql, params + rparams
 
+    def _unit_terms(self, unit: str) -> list[tuple[str, list]]:
+        """(task_units column, values) pairs that name the unit: its keys, folded names, surface names."""
+        res = self.resolve_unit(unit)
+        return [(col, vals) for col, vals in (("unit_key", res["keys"]), ("name_fold", res["folds"]),
+                                              ("name", res["names"])) if vals]
+
     def _unit_cond(self, unit: str, role: str | None, alias: str) -> tuple[str, list]:
         """The test of `_unit_hits` on one task_units row (for a task already found another way)."""
-        res = self.resolve_unit(unit)
         ors, params = [], []
-        for col, values in (("unit_key", res["keys"]), ("name_fold", res["folds"]), ("name", res["names"])):
-            if values:
-                ors.append(f"{alias}.{col} IN ({','.join('?' * len(values))})")
-                params += values
+        for col, values in self._unit_terms(unit):
+            ors.append(f"{alias}.{col} IN ({','.join('?' * len(values))})")
+            params += values
         if not ors:
             return "", []
         cond = "(" + " OR ".join(ors) + ")"
@@ -1024,16 +1020,14 @@ class Store:
 
     def _unit_hits(self, unit: str, role: str | None) -> tuple[str, list]:
         """A subquery of (task_id, role) rows for a unit: one indexed lookup per kind of match."""
-        res = self.resolve_unit(unit)
         parts, params = [], []
-        for col, values in (("unit_key", res["keys"]), ("name_fold", res["folds"]), ("name", res["names"])):
-            if values:
-                sql = f"SELECT task_id, role FROM task_units WHERE {col} IN ({','.join('?' * len(values))})"
-                params += values
-                if role:
-                    sql += " AND role = ?"
-                    params.append(role)
-                parts.append(sql)
+        for col, values in self._unit_terms(unit):
+            sql = f"SELECT task_id, role FROM task_units WHERE {col} IN ({','.join('?' * len(values))})"
+            params += values
+            if role:
+                sql += " AND role = ?"
+                params.append(role)
+            parts.append(sql)
         if not parts:
             return "SELECT NULL AS task_id, NULL AS role WHERE 0", []
         return " UNION ".join(parts), params

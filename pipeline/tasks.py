@@ -563,10 +563,6 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
     colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
 
     bare: dict[int, Any] = {}  # each clause's bare-cue match, read up to three times
-    # literal cues looked for once in the sentence: a clause of a sentence without one has none
-    has_huitong = "会同" in sent.text
-    has_role = bool(g.role_any.search(sent.text))
-    has_require = bool(g.require_any.search(sent.text))
 
     def bare_at(k: int):
         if k not in bare:
@@ -595,7 +591,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             continue
         # 1. X会同Y，…
         mc: list[str | None] = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
-        m = _run("subj_huitong", clause, mc) if cued and has_huitong and "会同" in clause else None
+        m = _run("subj_huitong", clause, mc) if "会同" in clause else None
         if m:
             s = _subject(m, "s", city, cs)
             o = _subject(m, "o", city, cs)
@@ -616,7 +612,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 2. role clause: 发改牵头 · 请龚颖同志牵头 · 发改局具体负责 · 由县发改委负责汇总梳理
-        m = _run("subj_role", clause, mc) if cued and has_role and g.role_any.search(clause) else None
+        m = _run("subj_role", clause, mc) if cued and g.role_any.search(clause) else None
         if m:
             s = _subject(m, "s", city, cs)
             if s:
@@ -702,7 +698,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                     framing_only = False
                     continue
         # 6. 要求/请/明确 + subject: 就是要求同志们做好顶层设计
-        m = _run("require", clause, mc, search=True) if cued and has_require and g.require_any.search(clause) else None
+        m = _run("require", clause, mc, search=True) if cued and g.require_any.search(clause) else None
         if m:
             s = _subject(m, "s", city, cs)
             if s:
