@@ -503,6 +503,29 @@ class Rows:
         return Rows(self.columns, self.records[:n])
 
 
+def _wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the database in WAL mode, waiting out another process doing the same.
+
+    Switching a new file to WAL takes an exclusive lock, and SQLite answers a
+    second connection racing for it with SQLITE_BUSY at once, without calling
+    the busy handler; two ingests started together into a new database hit
+    this. Retry until the connection's timeout.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class Store:
     """A SQLite database of ingested speeches and their records."""
 
@@ -522,7 +545,7 @@ class Store:
         self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if self.path != ":memory:":
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _wal(self.conn, timeout)
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA cache_size = -65536")  # 64 MB of pages: joins over many speeches
         self._alias_keys: dict[str, str | None] = {}

@@ -105,6 +105,45 @@ def test_sigkill_during_ingest_loses_nothing_and_a_rerun_completes(batch, tmp_pa
     assert json.loads(again.stdout)["unchanged"] == 20
 
 
+OPEN_IN_LOCKSTEP = """
+import sys
+from multiprocessing.connection import Client
+from pipeline.store import Store
+conn = Client((sys.argv[1], int(sys.argv[2])))
+for path in sys.argv[3:]:
+    conn.recv()  # both processes open the same new file as soon as the test says go
+    try:
+        Store(path, frames=False, timeout=10).close()
+        conn.send("ok")
+    except Exception as err:
+        conn.send(f"{type(err).__name__}: {err}")
+"""
+
+
+def test_two_processes_creating_one_database_at_once(tmp_path):
+    """Switching a new file to WAL is answered with 'database is locked' at once (no busy
+    wait) when another process is doing the same; CI saw two ingests fail that way."""
+    from multiprocessing.connection import Listener
+
+    paths = [str(tmp_path / f"new-{i}.db") for i in range(25)]
+    script = tmp_path / "opener.py"
+    script.write_text(OPEN_IN_LOCKSTEP, encoding="utf-8")
+    with Listener(("127.0.0.1", 0)) as listener:
+        host, port = listener.address
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        procs = [subprocess.Popen([sys.executable, str(script), host, str(port), *paths], env=env)
+                 for _ in range(2)]
+        conns = [listener.accept() for _ in procs]
+        answers = []
+        for _ in paths:
+            for c in conns:
+                c.send("go")
+            answers += [c.recv() for c in conns]
+    for p in procs:
+        assert p.wait(timeout=60) == 0
+    assert answers == ["ok"] * (2 * len(paths))
+
+
 def test_two_ingests_into_one_database_at_once(tmp_path, batch):
     _, clean = batch
     a = make_batch(tmp_path / "a", n=12, offset=0)
