@@ -605,6 +605,8 @@ class Store:
         with self.transaction() as c:  # every statement is IF NOT EXISTS: cheap, and adds new indexes
             for stmt in _statements(DDL):
                 c.execute(stmt)
+            # read again under the write lock: another process may have migrated since
+            current = c.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
             cols = {r[1] for r in c.execute("PRAGMA table_info(task_units)")}
             if "key_source" not in cols:  # version 1
                 c.execute("ALTER TABLE task_units ADD COLUMN key_source TEXT")

@@ -142,6 +142,10 @@ def test_two_processes_creating_one_database_at_once(tmp_path):
     for p in procs:
         assert p.wait(timeout=60) == 0
     assert answers == ["ok"] * (2 * len(paths))
+    for path in paths:  # the second process found the schema made, and did not record it again
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+        conn.close()
 
 
 def test_two_ingests_into_one_database_at_once(tmp_path, batch):
