@@ -46,10 +46,14 @@ class _P:
     modality: list
     growth_down: set
     delta_down: set
+    rank_falls: frozenset
     scopes: frozenset
+    scope_before: regex.Pattern
+    scope_tail: regex.Pattern
     not_modality: regex.Pattern
     delta2: regex.Pattern
     directive: regex.Pattern
+    deadline_lead: regex.Pattern
     anchors: dict
 
 
@@ -61,10 +65,12 @@ def P() -> _P:
     units = _alt(kind)
     approx_b = _alt(m["approx_before"])
     scopes = _alt(m["scopes"])
+    # before a rank verb only the plain scopes (在全省县域经济考核中: the scope is 全省, 县域… is the name)
+    plain_scopes = r"\p{Han}{2,3}片区|" + _alt(s for s in m["scopes"] if not (s.startswith("全") and len(s) > 2))
     num = NUMBER
     # open scope: 全市, 渝东北, 县域组, *个重点县, 32个区县中 — short, before 第/前/倒数
     # an open scope (two to four characters) only right after a rank verb: 排渝东北第*
-    scope = rf"(?P<scope>(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|(?<=排|居|列|位于|排名)(?!倒数|名|在)\p{{Han}}{{2,4}}?(?=倒数|第))"
+    scope = rf"(?P<scope>\p{{Han}}{{2,3}}片区|(?:{scopes})|{MASK}个\p{{Han}}{{1,4}}?|\d+个\p{{Han}}{{1,4}}?|\p{{Han}}{{2,4}}?组|(?<=排|居|列|位于|排名)(?!倒数|名|在)\p{{Han}}{{2,4}}?(?=倒数|第))"
     rverbs = _alt(c["rank_verbs"])
     tiers = "|".join(c["tiers"])
     growth_words = _alt(c["growth_up"] + c["growth_down"])
@@ -83,13 +89,13 @@ def P() -> _P:
         ),
         delta=regex.compile(
             rf"(?P<base>同比|(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
-            rf"(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
+            rf"(?<!不)(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
             rf"(?P<nums>{num}(?:[、和及]{num})*)(?P<unit>个百分点|百分点|个位次|位次|位|名|天|个)"
         ),
         share=regex.compile(
             rf"(?:占(?P<base>\p{{Han}}{{0,12}}?)(?:的)?(?:比重|比例)?(?:为|达到?|的)?"
             rf"|完成(?P<base2>年度?计划|年度任务|年计划|全年任务|全年计划|目标任务|年度目标|总体进度|计划|任务|进度)?的?)"
-            rf"(?P<nums>{num}(?:[、和]{num})*)(?P<unit>%|成)"
+            rf"(?P<nums>{num}(?:%?[、和]{num})*)(?P<unit>%|成)"
             rf"|(?P<rate>完成率)(?:为|达到?)?(?P<num>{num})(?P<unit2>%)?"
         ),
         rank_place=regex.compile(
@@ -112,14 +118,19 @@ def P() -> _P:
         deadline=regex.compile("|".join(f"(?:{p})" for p in c["deadlines"])),
         modality=[(mod, regex.compile(_alt(words))) for mod, words in c["modality"].items()],
         growth_down=set(c["growth_down"]),
+        rank_falls=frozenset(c["rank_falls"]),
         delta_down=set(c["delta_down"]),
         scopes=frozenset(m["scopes"]),
+        # a rank's scope written earlier in its clause: 在全市排名由第8位上升到第5位 · 在全市营商环境评价中获评优秀
+        scope_tail=regex.compile(rf"在?(?:\p{{Han}}{{2,3}}片区|{scopes})(?:排名|排位|位次)?$"),
+        scope_before=regex.compile(rf"(?:(?<=在|于)(?P<a>{plain_scopes})|(?P<b>{plain_scopes})(?=排名|排位|位次|第|前|后|倒数|考核|评价|范围))"),
         not_modality=regex.compile(_alt(c.get("not_modality") or ["\0"])),
         # 比第*的巫溪低*个百分点, 较去年同期多3天: the baseline first, then a short verb
         delta2=regex.compile(
             rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
         ),
         directive=regex.compile(rf"^(?:要|还要|并|同时|继续|全力|着力|重点|积极|大力|扎实)?(?:{_alt(c['directive_verbs'])})"),
+        deadline_lead=regex.compile(rf"(?:{c['deadline_lead']})(?P<rest>[^，；：,;:]*)$"),
         # literal words each pattern needs: a clause without them skips the pattern (speed);
         # plain word lists, so `words` compiles them with the standard library's faster scanner
         anchors={
@@ -137,14 +148,16 @@ def P() -> _P:
 _CLAUSE_SPLIT = words(r"[，,：:；;]")  # (a character class: re scans it faster)
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
-    r"^(?:(?:其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
+    r"^(?:(?:[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
     r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
-    r"前三季度|[一二三四]季度|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
+    r"前三季度|[一二三四]季度(?:末|底)?前?|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
     r"要|还要|进一步|持续|继续|预计|全年)[，、]?)+"
 )
 _TAIL_STRIP = regex.compile(
     r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
     r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保|"
+    # comparators and "raised to" verbs between the name and its number: 天数不少于320天 · 覆盖率提高到63.5%
+    r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|跃升|攀升)(?:到|至)|"
     # the aim's modal verbs and who set it: 能耗要控制在… · 综合指数市里要求控制在…
     r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要)+$"
 )
@@ -275,7 +288,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
             found.append((1, ev))
             continue
-        nums = _rx(r"[、和]").split(m.group("nums"))
+        nums = _rx(r"%?[、和]").split(m.group("nums"))
         for n in nums:
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(n), m.group("unit"))
             ev.compare_to = (m.group("base") or m.group("base2") or None)
@@ -297,9 +310,10 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         pos = parse(pos_txt) if pos_txt else None
         if isinstance(pos, float) and pos.is_integer():
             pos = int(pos)
+        scope = scope or _scope_before(clause, m.start())
         rk = Rank(scope=scope, position=int(pos) if isinstance(pos, float) else pos, from_bottom=bottom, tier=None)
         ev = _Event("rank", cs + m.start(), cs + m.end(), pos, None, None, rk)
-        if verb in ("滑到", "跌到", "跌至", "降至"):
+        if verb in p.rank_falls:
             ev.direction = "down"
         found.append((0, ev))
 
@@ -321,7 +335,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             pre = clause[max(0, m.start() - 2) : m.start()]
             if not _rx(r"(在|排|为|是|列|居|获)$").search(pre):
                 continue
-        rk = Rank(scope=scope, position=None, from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
+        rk = Rank(scope=scope or _scope_before(clause, m.start()), position=None,
+                  from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
         found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
     # 评价较差 / 评价“较好”
     for m in _GRADE.finditer(clause):
@@ -375,6 +390,14 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         kept.append(ev)
     kept.sort(key=lambda e: e.start)
     return kept
+
+
+def _scope_before(clause: str, upto: int) -> str | None:
+    """The last scope named before `upto` in the clause (see P().scope_before), or None."""
+    last = None
+    for last in P().scope_before.finditer(clause, 0, upto):
+        pass
+    return (last.group("a") or last.group("b")) if last else None
 
 
 _HAN_NUM = regex.compile(r"^[零〇一二两三四五六七八九十百千万亿]+$")
@@ -434,7 +457,14 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
 # ------------------------------------------------------------ indicators
 
 
+# where a rank moved from (由一季度的全市第6位滑到…, 从去年的第十五位跃升至…): not part of the name
+_RANK_ORIGIN = regex.compile(r"(?:由|从)(?=[^，；]*?(?:第|前|后|倒数))[^，；]*$")
+
+
 def _clean_np(np: str) -> str:
+    if "由" in np or "从" in np:
+        np = _RANK_ORIGIN.sub("", np)
+        np = P().scope_tail.sub("", np)  # 在渝东北从第*跌到…: only the scope was left
     if _NOT_A_NAME.search(np):
         return ""  # a placeholder or a rank inside: what is left is no indicator name
     np = _rx(r"^[，、。；：\s“”]+|[，、。；：\s]+$").sub("", np)
@@ -443,13 +473,17 @@ def _clean_np(np: str) -> str:
         prev = np
         np = _LEAD_STRIP.sub("", np)
         np = P().period.sub("", np, count=1) if P().period.match(np) else np
+        np = P().deadline.sub("", np, count=1) if P().deadline.match(np) else np  # 二季度末前储备项目总投资
+        dl = P().deadline_lead.search(np)
+        if dl and dl.group("rest"):
+            np = dl.group("rest")  # 各乡镇要在6月底前完成改厕(1200户): who and by when are no part of the name
         np = _TAIL_STRIP.sub("", np)
         np = np.strip("，、：；（(“”")
     return np
 
 
 def _np_after(text: str, e: int, ce: int) -> str:
-    seg = text[e:ce]
+    seg = _rx(r"^(?:以内|以上|以下|之内|之上|左右|上下|及以上)").sub("", text[e:ce])  # the comparator closes the number
     m = _VERB_CUT.search(seg)
     seg = seg[: m.start()] if m else seg
     seg = _rx(r"[，。；、].*$").sub("", seg)
@@ -545,6 +579,8 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return True, "set"  # in a tasks section, 要/将 in the number's own clause
     if ev.kind == "level" and directive and not _PAST.search(head):
         return True, "set"
+    if ev.kind in ("level", "share") and P().deadline_lead.search(head) and not _PAST.search(_rx(r"[^，；：,;:]*$").search(head).group(0)):
+        return True, "set"  # …，年底前发放消费券500万元: the clause opens with a time still ahead
     return False, None
 
 
@@ -591,7 +627,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 continue
             clause = text[cs:ce]
             for pm in (p.period.finditer(clause) if has_period else ()):
-                if clause[max(0, pm.start() - 1) : pm.start()] in ("较", "比", "与", "同", "和", "于") or clause[pm.end() : pm.end() + 2] in ("同期", "相比", "确定", "安排"):
+                if clause[max(0, pm.start() - 1) : pm.start()] in ("较", "比", "与", "同", "和", "于") or (
+                        clause[max(0, pm.start() - 1) : pm.start()] in ("从", "由") and clause[pm.end() : pm.end() + 1] in ("的", "第")) or clause[pm.end() : pm.end() + 2] in ("同期", "相比", "确定", "安排"):
                     continue  # 较一季度, 与年初确定的目标: a baseline, not the period
                 period = pm.group(0)
             dm = None

@@ -9,13 +9,16 @@ import regex
 
 MASKED = "masked"
 
-# A placeholder for a hidden number: *, **, X, XX, xx, ×, ××, □, ○○
-MASK = r"(?:[*＊]+|(?<![A-Za-z])[Xx]{1,3}(?![A-Za-z])|×{1,3}|□+|○{1,3})"
+# A placeholder for a hidden number: *, **, X, XX, xx, ×, ××, □, ○○; a hidden
+# decimal keeps its point (X.X, *.*, XX.X) or hides only its digits after it (5.X)
+_MASK1 = r"(?:[*＊]+|(?<![A-Za-z])[Xx]{1,3}(?![A-Za-z.])|×{1,3}|□+|○{1,3})"
+MASK = (rf"(?:(?:[*＊]+|(?<![A-Za-z])[Xx]{{1,3}}|×{{1,3}}|□+|○{{1,3}})\.(?:[*＊]+|[Xx]{{1,2}}|×{{1,2}}|\d+)(?![A-Za-z])"
+        rf"|(?<![\d.])\d+\.(?:[*＊]+|[Xx]{{1,2}}|×{{1,2}})(?![A-Za-z])|{_MASK1})")
 ARABIC = r"(?:[-+]?\d+(?:,\d{3})*(?:\.\d+)?)"
 HAN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 HAN = rf"(?:[{HAN_DIGITS}]+(?:点[零〇一二三四五六七八九]+)?)"
 # A number with an optional range: 3-5, 3至5, 3～5
-NUMBER = rf"(?:{ARABIC}(?:\s?[-—–~～至到]\s?{ARABIC})?|{MASK}|百分之{HAN}|{HAN})"
+NUMBER = rf"(?:{MASK}|{ARABIC}(?:\s?[-—–~～至到]\s?{ARABIC})?|百分之{HAN}|{HAN})"
 
 _DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL = {"十": 10, "百": 100, "千": 1000}

@@ -173,7 +173,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     lvl = _alt(c["local_levels"])
     mod = rf"[{han}\d*＊X×“”]{{1,16}}?的"
     lex_re = rf"(?:(?:{lvl})?{_TOK_A}{_TOK_B}*)" if tokens else r"(?!)"
-    open_re = rf"(?:{namech}{{1,10}}?(?:{_alt(c['open_unit_heads'])}))"
+    open_re = rf"(?:{namech}{{1,10}}?(?:{_alt(c['open_unit_heads'])})(?!员))"  # 政协委员 is a person, not 政协委
     coll_a = (rf"(?:(?:{_alt(c['collective_scope'])})?(?:{_alt(c['collective_prefixes'])})+"
               rf"{nc}{{0,12}}?(?:{_alt(c['collective_heads'])}))")
     coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"

@@ -15,6 +15,8 @@ def _check(expected: dict, got: dict):
         if key == "rank":
             for k, v in want.items():
                 assert (got["rank"] or {}).get(k) == v, (k, got)
+        elif key == "units":
+            assert [(u["name"], u["role"]) for u in got["units"]] == [(u["name"], u["role"]) for u in want], got
         elif key == "indicator":
             assert want in (got["indicator"] or "") or (got["indicator"] or "") in want, got
         else:
