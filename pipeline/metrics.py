@@ -99,7 +99,7 @@ def P() -> _P:
             rf"|(?P<rate>完成率)(?:为|达到?)?(?P<num>{num})(?P<unit2>%)?"
         ),
         rank_place=regex.compile(
-            rf"(?P<verb>{rverbs})?(?:{scope})?(?P<bottom>倒数)?(?:第(?P<pos>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|梯队|产业|批|次|季度|届|个)"
+            rf"(?P<verb>{rverbs})?(?:{scope}(?:(?:中|里|当中|之中)(?P<verb_b>{rverbs}))?)?(?P<bottom>倒数)?(?:第(?P<pos>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|梯队|产业|批|次|季度|届|个)"
             rf"|(?P<fb>前|后)(?P<top>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|季度|个月|\d*月))"
         ),
         rank_tier=regex.compile(
@@ -127,7 +127,7 @@ def P() -> _P:
         not_modality=regex.compile(_alt(c.get("not_modality") or ["\0"])),
         # 比第*的巫溪低*个百分点, 较去年同期多3天: the baseline first, then a short verb
         delta2=regex.compile(
-            rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
+            rf"(?P<base>(?:比|较)\p{{Han}}{{0,3}}?(?:第?{num})?\p{{Han}}{{0,6}}?)(?P<verb>低|高|快|慢|多|少|降低|提高)(?:出|了)?(?P<nums>{num})(?P<unit>{pct}|位|个位次|天)"
         ),
         directive=regex.compile(rf"^(?:要|还要|并|同时|继续|全力|着力|重点|积极|大力|扎实)?(?:{_alt(c['directive_verbs'])})"),
         deadline_lead=regex.compile(rf"(?:{c['deadline_lead']})(?P<rest>[^，；：,;:]*)$"),
@@ -157,7 +157,7 @@ _TAIL_STRIP = regex.compile(
     r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
     r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保|"
     # comparators and "raised to" verbs between the name and its number: 天数不少于320天 · 覆盖率提高到63.5%
-    r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|跃升|攀升)(?:到|至)|"
+    r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|压缩|缩短|缩减|跃升|攀升)(?:到|至)|"
     # the aim's modal verbs and who set it: 能耗要控制在… · 综合指数市里要求控制在…
     r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要)+$"
 )
@@ -296,7 +296,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             found.append((1, ev))
 
     for m in (p.rank_place.finditer(clause) if a["rank"].search(clause) else ()):
-        verb, scope = m.group("verb"), m.group("scope")
+        verb, scope = m.group("verb") or m.group("verb_b"), m.group("scope")
         bottom = bool(m.group("bottom")) or m.group("fb") == "后"
         if not (verb or scope or m.group("bottom")):
             continue
@@ -306,6 +306,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             continue  # an open scope (two or three characters before 第) needs a rank verb
         if verb in ("是", "为", "在", "获", "获得", "保持", "列") and not scope and not m.group("bottom"):
             continue
+        if clause[m.end() : m.end() + 1] == "的":
+            continue  # 排名后三位的单位: a group named by its rank, not a reported rank
         pos_txt = m.group("pos") or m.group("top")
         pos = parse(pos_txt) if pos_txt else None
         if isinstance(pos, float) and pos.is_integer():
@@ -464,7 +466,7 @@ _RANK_ORIGIN = regex.compile(r"(?:由|从)(?=[^，；]*?(?:第|前|后|倒数))[
 def _clean_np(np: str) -> str:
     if "由" in np or "从" in np:
         np = _RANK_ORIGIN.sub("", np)
-        np = P().scope_tail.sub("", np)  # 在渝东北从第*跌到…: only the scope was left
+    np = P().scope_tail.sub("", np)  # 完成率在全市(12个区县中排第9位) · 在渝东北(从第*跌到…): the scope is no part of the name
     if _NOT_A_NAME.search(np):
         return ""  # a placeholder or a rank inside: what is left is no indicator name
     np = _rx(r"^[，、。；：\s“”]+|[，、。；：\s]+$").sub("", np)
@@ -486,6 +488,8 @@ def _np_after(text: str, e: int, ce: int) -> str:
     seg = _rx(r"^(?:以内|以上|以下|之内|之上|左右|上下|及以上)").sub("", text[e:ce])  # the comparator closes the number
     m = _VERB_CUT.search(seg)
     seg = seg[: m.start()] if m else seg
+    m = P().deadline.search(seg)
+    seg = _rx(r"在$").sub("", seg[: m.start()]) if m else seg  # 17个项目在10月底前全部开工
     seg = _rx(r"[，。；、].*$").sub("", seg)
     return seg.strip("的“”")[:20]
 
@@ -549,6 +553,7 @@ _VERBISH = regex.compile(r"(?:迎来|涉及|培育|荣获|交办|推进|创成|�
 _TOPIC = regex.compile(r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$")
 _TOPIC_ENDS = ("方面", "情况", "来看")  # what _TOPIC ends with: checked first, the pattern is slow to fail
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
+_RATE_LIST = regex.compile(rf"(?:{'|'.join(_RATE_WORDS)})(?:[和、及](?:{'|'.join(_RATE_WORDS)}))+")
 _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
 _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
 # a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
@@ -658,11 +663,16 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     np = _clean_np(np[p.directive.match(np).end() :]) or np
                 if np in _RATE_WORDS and last_np and not last_np.endswith(np):
                     np = last_np + np  # 增速位列全省第二: the rate of the indicator named before
+                rate_items = None
+                if np and last_np and _RATE_LIST.fullmatch(np):
+                    rate_items = [last_np + w for w in _rx(r"[和、及]").split(np)]  # 总量和增速均居全市第3位
                 cursor = ev.end
                 lead = _rx(r"^\s*(?:其中)?(均|都|全部|分别|皆|各)").match(clause)
                 earlier = _distinct([r for r in sent_records if r.start < cs and r.measure != "rank"])
                 pairs: list[tuple[str | None, _Event]]
-                if len(group) > 1:
+                if rate_items and len(group) == 1:
+                    pairs = [(i, ev) for i in rate_items]
+                elif len(group) > 1:
                     items: list[str | None] = list(_split_list(np, r"[、和]")) if np and _rx("[、和]").search(np) else []
                     if len(items) != len(group):
                         items = [r.indicator for r in earlier[-len(group):]] if not np and len(earlier) >= len(group) else [np or last_np] * len(group)
@@ -695,7 +705,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                             doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
                             comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
-                            deadline=_deadline_for(text, sent.start, e.start, deadline), modality=mod or "set",
+                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce), modality=mod or "set",
                         ))
                         continue
                     rec = Metric(
@@ -732,8 +742,13 @@ def _distinct(records: list[Metric]) -> list[Metric]:
     return out
 
 
-def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None) -> str | None:
+def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None, ev_end: int = 0,
+                  clause_end: int = 0) -> str | None:
+    """The last deadline before the number in its sentence, else one later in its own clause
+    (17个项目在10月底前全部开工), else the one carried from an earlier clause."""
     m = None
     for m in P().deadline.finditer(text, sent_start, ev_start):
         pass
+    if m is None and ev_end < clause_end:
+        m = P().deadline.search(text, ev_end, clause_end)
     return m.group(0) if m else carried
