@@ -100,14 +100,15 @@ class _M:
         return self.m.ends(name)
 
 
-def _run(name: str, text: str, masked: list[str | None] | str | None = None, search: bool = False, group: str = "s",
-         fallback: bool = True) -> _M | None:
+def _run(name: str, text: str, masked: list[str | None] | str | None = None, search: bool = False,
+         group: str | tuple[str, ...] = "s", fallback: bool = True) -> _M | None:
     """Match grammar rule `name`: on the text as it is, and, when that fails or
-    names something that is no addressee, on the text with lexicon tokens."""
+    names something that is no addressee (in any of `group`), on the text with lexicon tokens."""
     g = G()
     find = "search" if search else "match"
     m = getattr(g.plain[name], find)(text)
-    if m and (group not in g.plain[name].groupindex or _valid(m, text, group)):
+    groups = (group,) if isinstance(group, str) else group
+    if m and all(gr not in g.plain[name].groupindex or _valid(m, text, gr) for gr in groups):
         return _M(m, text)
     if g.tokens is None or not fallback:
         return _M(m, text) if m else None
@@ -376,10 +377,13 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
         return _Addr("unit", name, named=False, collective=True, unit_type="collective")
     if k["open"].match(text):
         bare = lexicon.LEVEL_PREFIX.sub("", name)
-        if name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
-            return None
+        if _LEVEL_HEAD.fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
+            return None  # 区乡(村振兴局): a level and a head alone name nothing
         return _Addr("unit", name, named=True, collective=False, unit_type="open")
     return None
+
+
+_LEVEL_HEAD = regex.compile(r"(?:县级|区级|市级|县|区|市)?\p{Han}")  # 县乡, 区委: a level and a head, no name
 
 
 def _weak(text: str) -> bool:
@@ -591,7 +595,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             continue
         # 1. X会同Y，…
         mc: list[str | None] = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
-        m = _run("subj_huitong", clause, mc) if "会同" in clause else None
+        m = _run("subj_huitong", clause, mc, group=("s", "o")) if "会同" in clause else None
         if m:
             s = _subject(m, "s", city, cs)
             o = _subject(m, "o", city, cs)
