@@ -83,7 +83,7 @@ def P() -> _P:
             rf"(?P<pre>{approx_b})?(?P<num>{num})(?P<approx>余|多)?(?P<unit>{units})(?![\p{{Han}}]*?[年月日]底?前)"
         ),
         growth=regex.compile(
-            rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期)?(?P<verb>{growth_words})"
+            rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期|同口径|可比口径)?(?P<verb>{growth_words})"
             rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点|成(?!\p{{Han}}))?(?:[)）])?(?P<more>(?:[、和及]{num}(?:%|‰)?)+)?"
             rf"|(?P<verb2>负增长)(?![（(]?-?\d)|(?P<verb3>翻一番|翻两番|翻番)"
         ),
@@ -93,7 +93,7 @@ def P() -> _P:
             rf"(?P<nums>{num}(?:[、和及]{num})*)(?P<unit>个百分点|百分点|个位次|位次|位|名|天|个)"
         ),
         share=regex.compile(
-            rf"(?:占(?P<base>\p{{Han}}{{0,12}}?)(?:的)?(?:比重|比例)?(?:为|达到?|的)?"
+            rf"(?:占(?!比)(?P<base>\p{{Han}}{{0,12}}?)(?:的)?(?:比重|比例)?(?:为|达到?|的)?"
             rf"|完成(?P<base2>年度?计划|年度任务|年计划|全年任务|全年计划|目标任务|年度目标|总体进度|计划|任务|进度)?的?)"
             rf"(?P<nums>{num}(?:%?[、和]{num})*)(?P<unit>%|成)"
             rf"|(?P<rate>完成率)(?:为|达到?)?(?P<num>{num})(?P<unit2>%)?"
@@ -547,7 +547,7 @@ def _comparator(text: str, s: int, e: int) -> str:
 
 
 _CLAUSE_WILL = regex.compile(r"(要|将|力争|确保)[^，；：]*$")
-_NOT_A_NAME = regex.compile(rf"{MASK}|第\S|倒数|[前后]{MASK}")
+_NOT_A_NAME = regex.compile(rf"{MASK}|第(?![一二三]产业)\S|倒数|[前后]{MASK}")  # 第一产业增加值 is a name
 # a phrase before a count that ends in a verb names no indicator: the noun after the number does
 _VERBISH = regex.compile(r"(?:迎来|涉及|培育|荣获|交办|推进|创成|打造|实施|整合|筹建|巩固提升|提升|安排|引进|新建|加快|先后|全面|对|仍|有|等|的)$")
 _TOPIC = regex.compile(r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$")

@@ -370,6 +370,8 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
         return None  # 省市发改委, 国家发改委, 市上: another level of government
     if entry is None and g.lex is not None:
         entry = lexicon.unit_lookup(name)
+        if entry is None and city_level and name.startswith("市"):
+            entry = lexicon.unit_lookup(name[1:])  # 市经济和信息化局 in a city's own speech
     if entry is not None:
         coll = bool(entry.get("collective"))
         return _Addr("unit", name, named=not coll, collective=coll, key=entry["key"], unit_type=entry.get("type"))
