@@ -59,9 +59,16 @@ def _title(text: str, html_title: str) -> str:
     return m.group(0) if m else ""
 
 
-def _level(text: str) -> tuple[str | None, float]:
+_LEVEL_WORDS = (("县", r"全县|县委|县政府|我县|县上"), ("区", r"全区|区委|区政府|我区"), ("市", r"全市|市委|市政府|我市"))
+
+
+def _level(text: str, title: str = "") -> tuple[str | None, float]:
+    # the title names the meeting's own level (在全市经济工作会议上的讲话): it decides when it names one
+    named = [lv for lv, pat in _LEVEL_WORDS if regex.search(pat, title)]
+    if len(named) == 1:
+        return named[0], 0.9
     counts: Counter[str] = Counter()
-    for lv, pat in (("县", r"全县|县委|县政府|我县|县上"), ("区", r"全区|区委|区政府|我区"), ("市", r"全市|市委|市政府|我市")):
+    for lv, pat in _LEVEL_WORDS:
         counts[lv] = len(regex.findall(pat, text))
     # a county speech also names the city above it: 市 wins only when clearly dominant
     if counts["县"] + counts["区"] == 0 and counts["市"] == 0:
@@ -82,7 +89,7 @@ def infer(doc: "Document", html_title: str = "") -> dict[str, Any]:
     if years:
         meta["year"] = int(years[0])
         meta["confidence"]["year"] = 0.9 if _YEAR.search(title) else 0.6
-    level, conf = _level(text)
+    level, conf = _level(text, title)
     meta["level"] = level
     meta["confidence"]["level"] = conf
     sp = _SPEAKER.search(title) or _SPEAKER.search(head[:300])

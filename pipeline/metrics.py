@@ -80,7 +80,7 @@ def P() -> _P:
         units=regex.compile(units),
         unit_kind=kind,
         level=regex.compile(
-            rf"(?P<pre>{approx_b})?(?P<num>{num})(?P<approx>余|多)?(?P<unit>{units})(?![\p{{Han}}]*?[年月日]底?前)"
+            rf"(?:(?<![签节预制公契违履特集相邀])(?P<pre>{approx_b}))?(?P<num>{num})(?P<approx>余|多)?(?P<unit>{units})(?![\p{{Han}}]*?[年月日]底?前)"
         ),
         growth=regex.compile(
             rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期|同口径|可比口径)?(?P<verb>{growth_words})"
@@ -89,7 +89,7 @@ def P() -> _P:
         ),
         delta=regex.compile(
             rf"(?P<base>同比|(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
-            rf"(?<!不)(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
+            rf"(?<![不至])(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
             rf"(?P<nums>{num}(?:[、和及]{num})*)(?P<unit>个百分点|百分点|个位次|位次|位|名|天|个)"
         ),
         share=regex.compile(
@@ -148,7 +148,7 @@ def P() -> _P:
 _CLAUSE_SPLIT = words(r"[，,：:；;]")  # (a character class: re scans it faster)
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
-    r"^(?:(?:[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
+    r"^(?:(?:[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|每个(?:乡镇|镇街|镇|乡|部门|单位|村|街道|园区)|至少|其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
     r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
     r"前三季度|[一二三四]季度(?:末|底)?前?|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
     r"要|还要|进一步|持续|继续|预计|全年)[，、]?)+"
@@ -559,9 +559,9 @@ _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六�
 # a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
 _WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万]|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
-_DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点)")
+_DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点|至少)")
 _PAST = regex.compile(r"(已经|已|目前|现在|当前|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
-_TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|左右|控制在|保持在|稳定在)")
+_TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|至少|左右|控制在|保持在|稳定在)")
 
 
 def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, directive: bool = False) -> tuple[bool, str | None]:
@@ -684,7 +684,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 else:
                     pairs = [(np or last_np, ev)]
                 rel = ev.start - sent.start
-                has_cmp = bool(_TARGET_COMPARATOR.search(text[max(sent.start, ev.start - 4) : ev.end + 3]))
+                has_cmp = bool(_TARGET_COMPARATOR.search(text[max(sent.start, ev.start - 4) : ev.end + 3])) or \
+                    "至少" in text[max(sent.start, ev.start - 8) : ev.start]  # 至少新开工1个: a floor set a verb away
                 directive = bool(p.directive.match(clause))
                 is_t, mod = _is_target(sent.text, rel, ev, role, has_cmp, directive)
                 if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):

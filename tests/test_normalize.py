@@ -192,6 +192,16 @@ def test_metadata_inferred_and_overridden(docs, tmp_path):
     assert d.meta["locality"] == "留坝县" and d.meta["meeting_date"] == "2023-04-12"
 
 
+def test_level_from_the_title_before_the_counts():
+    # the body names 县政府 more often than 全市 (各区县政府), but the title says whose meeting it is
+    text = "在全市一季度经济运行调度会上的讲话\n同志们：\n各区县政府要落实主体责任，区县政府主要领导要亲自抓。"
+    assert normalize_text(text).meta["level"] == "市"
+    assert normalize_text(text.replace("全市", "全县", 1)).meta["level"] == "县"
+    # a title naming two levels decides nothing: the counts do
+    both = "在市委县委联席会议上的讲话\n同志们：\n全县上下要…全县…县委…"
+    assert normalize_text(both).meta["level"] == "县"
+
+
 def test_truncated_speech_is_flagged(docs):
     assert docs["002"].meta.get("truncated") is True
     assert not docs["000"].meta.get("truncated")
