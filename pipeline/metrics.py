@@ -103,7 +103,7 @@ def P() -> _P:
             rf"|(?P<fb>前|后)(?P<top>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|季度|个月|\d*月))"
         ),
         rank_tier=regex.compile(
-            rf"(?P<verb>{rverbs})?(?P<scope>(?:{scopes})|\p{{Han}}{{2,4}}?组)?(?P<tier>{tiers})"
+            rf"(?P<verb>{rverbs})?(?P<scope>(?:{scopes})|\p{{Han}}{{2,4}}?组)?(?:位次|排名|排位)?(?P<tier>{tiers})"
             rf"|(?P<bottom2>排名靠后|排位倒数|排名倒数|排名后列)"
         ),
         zero=regex.compile(r"(?P<what>无一(?P<u>人|例|户|起|家))|(?:零(?P<what2>死亡|感染|伤亡|事故|发生|确诊|返贫))"),
@@ -148,13 +148,13 @@ def P() -> _P:
 _CLAUSE_SPLIT = words(r"[，,：:；;]")  # (a character class: re scans it faster)
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
-    r"^(?:(?:[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|每个(?:乡镇|镇街|镇|乡|部门|单位|村|街道|园区)|至少|其中|全县|全区|全市|我县|我区|我市|本县|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,2}(?:投资|产值))|"
+    r"^(?:(?:虽然|尽管|但是|但|而且|[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|每个(?:乡镇|镇街|镇|乡|部门|单位|村|街道|园区)|至少|其中|全县|全区|全市|全镇|全乡|全街道|我县|我区|我市|我镇|我乡|本县|本镇|县域|我们|共|累计|实现了?|完成了?(?=[\p{Han}]{0,6}(?:投资|产值|收入|总额))|"
     r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
     r"前三季度|[一二三四]季度(?:末|底)?前?|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
     r"要|还要|进一步|持续|继续|预计|全年)[，、]?)+"
 )
 _TAIL_STRIP = regex.compile(
-    r"(?:方面|达到?|为|是|实现|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
+    r"(?:方面|达到?|为|是|实现|创|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
     r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保|"
     # comparators and "raised to" verbs between the name and its number: 天数不少于320天 · 覆盖率提高到63.5%
     r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|压缩|缩短|缩减|跃升|攀升)(?:到|至)|"
@@ -187,6 +187,9 @@ def _fold_period(p: str) -> str:
 
 
 _MASK_CHAR = regex.compile(r"[*＊Xx×□○]")
+# a class written in Roman numerals (water quality, grades): Ⅱ类标准, III类水体
+_ROMAN = {"Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+_CLASS = regex.compile(r"(?<![A-Za-z])(?P<num>[ⅠⅡⅢⅣⅤ]|III|II|IV|I|V)类")
 
 
 @cache
@@ -203,7 +206,7 @@ def _can_hold() -> regex.Pattern:
     units = _alt([u for us in m["units"].values() for u in us])
     bounds = _alt(c["le_before"] + c["ge_before"])
     wordings = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番"
-    return regex.compile(rf"\d|{_MASK_CHAR.pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
+    return regex.compile(rf"\d|{_MASK_CHAR.pattern}|{_CLASS.pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
                          rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{wordings}")
 
 
@@ -330,7 +333,12 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             tier_clean = tier_clean[:-2].strip("“”")
         if clause[m.end() : m.end() + 1] == "的" or (tier_clean in ("前列", "靠前", "前茅") and not scope and verb in (None, "在", "是", "为")):
             continue  # 排名靠前的单位 is a group of units; 走在前列 a boast
-        if not (verb or scope) and not tier.endswith("等次") and not _rx(r"[A-E]档").match(tier):
+        if _STREAK.search(tier) and (_rx(r"^”?[^，；。]{0,10}?目标").match(clause[m.end():])
+                                     or _rx(r"(?:围绕|争创|争取|力争|冲刺|瞄准|奋力|实现)“?$").search(clause[: m.start()])
+                                     and "目标" in clause[m.end():]):
+            continue  # 围绕“两连冠、三连优”总目标: a streak named as an aim, not won
+        if not (verb or scope) and not tier.endswith("等次") and not _rx(r"[A-E]档").match(tier) \
+                and not _STREAK.search(tier):
             # a bare 前列/靠前 needs a scope or a rank verb; 评价较差 is handled below
             continue
         if _rx(r"[A-E]档").match(tier) and not (verb or scope):
@@ -348,6 +356,9 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     for m in p.zero.finditer(clause):
         unit = m.group("u")
         found.append((3, _Event("level", cs + m.start(), cs + m.end(), 0, unit)))
+
+    for m in (_CLASS.finditer(clause) if "类" in clause else ()):  # 地表水Ⅱ类标准, 全域II类水质
+        found.append((3, _Event("level", cs + m.start(), cs + m.end(), _ROMAN[m.group("num")], "类")))
 
     for m in (p.level.finditer(clause) if a["level"].search(clause) else ()):
         numtxt, unit = m.group("num"), m.group("unit")
@@ -400,6 +411,10 @@ def _scope_before(clause: str, upto: int) -> str | None:
     for last in P().scope_before.finditer(clause, 0, upto):
         pass
     return (last.group("a") or last.group("b")) if last else None
+
+
+# tiers that say what they are without a verb or scope: 两连优, 三连冠, 创十年新高
+_STREAK = regex.compile(r"连[冠优]|新高")
 
 
 _HAN_NUM = regex.compile(r"^[零〇一二两三四五六七八九十百千万亿]+$")
@@ -475,7 +490,6 @@ def _clean_np(np: str) -> str:
         prev = np
         np = _LEAD_STRIP.sub("", np)
         np = P().period.sub("", np, count=1) if P().period.match(np) else np
-        np = P().deadline.sub("", np, count=1) if P().deadline.match(np) else np  # 二季度末前储备项目总投资
         dl = P().deadline_lead.search(np)
         if dl and dl.group("rest"):
             np = dl.group("rest")  # 各乡镇要在6月底前完成改厕(1200户): who and by when are no part of the name
@@ -547,17 +561,22 @@ def _comparator(text: str, s: int, e: int) -> str:
 
 
 _CLAUSE_WILL = regex.compile(r"(要|将|力争|确保)[^，；：]*$")
+# 镇农业服务中心要做好…，新发展茶园2000亩: the sentence gave someone the work, the number is its aim
+_ASSIGNED = regex.compile(r"^[^，；：。]{2,30}?(?:局|委|办|中心|室|所|队|站|部门|单位|乡镇|镇街|街道|各村|社区|公司|集团)(?:要|务必|必须)")
 _NOT_A_NAME = regex.compile(rf"{MASK}|第(?![一二三]产业)\S|倒数|[前后]{MASK}")  # 第一产业增加值 is a name
 # a phrase before a count that ends in a verb names no indicator: the noun after the number does
 _VERBISH = regex.compile(r"(?:迎来|涉及|培育|荣获|交办|推进|创成|打造|实施|整合|筹建|巩固提升|提升|安排|引进|新建|加快|先后|全面|对|仍|有|等|的)$")
-_TOPIC = regex.compile(r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$")
-_TOPIC_ENDS = ("方面", "情况", "来看")  # what _TOPIC ends with: checked first, the pattern is slow to fail
+_TOPIC = regex.compile(
+    r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$"
+    # 在全县年度目标考核中，我镇…位列全县第二: the assessment is what the rank after it is of
+    r"|^在?(?:全国|全省|全市|全县|全区|全州)?(?P<a>\p{Han}{2,16}?(?:考核|考评|评价|评比|评估|测评|比武|比拼|排名|晾晒|验收))(?:中|里|工作中)$")
+_TOPIC_ENDS = ("方面", "情况", "来看", "中", "里")  # what _TOPIC ends with: checked first, the pattern is slow to fail
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _RATE_LIST = regex.compile(rf"(?:{'|'.join(_RATE_WORDS)})(?:[和、及](?:{'|'.join(_RATE_WORDS)}))+")
 _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
 _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
 # a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
-_WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万]|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
+_WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万ⅠⅡⅢⅣⅤ]|I类|V类|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
 _DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点|至少)")
 _PAST = regex.compile(r"(已经|已|目前|现在|当前|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
@@ -580,8 +599,8 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return False, None
     if has_cmp and (_DIRECTIVE_SENT.search(sent_text) or role == "tasks"):
         return True, "set"  # 稳定在20万吨以上 under a tasks heading is an aim
-    if role == "tasks" and ev.kind == "level" and _CLAUSE_WILL.search(head):
-        return True, "set"  # in a tasks section, 要/将 in the number's own clause
+    if role == "tasks" and ev.kind == "level" and (_CLAUSE_WILL.search(head) or _ASSIGNED.search(head)):
+        return True, "set"  # in a tasks section, 要/将 in the number's own clause, or a unit told 要 before it
     if ev.kind == "level" and directive and not _PAST.search(head):
         return True, "set"
     if ev.kind in ("level", "share") and P().deadline_lead.search(head) and not _PAST.search(_rx(r"[^，；：,;:]*$").search(head).group(0)):
@@ -730,7 +749,7 @@ def _topic(clause: str) -> tuple[bool, str | None]:
     bare = clause.strip()
     topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
     if topic or (len(clause) <= 12 and bare in lexicon.indicators()["alias"]):
-        return True, _clean_np(topic.group("t") if topic else clause)
+        return True, _clean_np((topic.group("t") or topic.group("a")) if topic else clause)
     return False, None
 
 
