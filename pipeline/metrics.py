@@ -428,6 +428,13 @@ def _level_filters() -> tuple[frozenset, regex.Pattern, dict]:
     return frozenset(m["weak_after_han_numeral"]), regex.compile(_alt(m["policy_after"])), breakers
 
 
+# after a count: the peers or indicators it picks from (N个区县中, N个指标中), the peers it is compared with
+# (与…N个重点县相比), or a group it describes (连续N次排名靠后的单位)
+_PEER_COUNT = regex.compile(
+    r"\p{Han}{0,6}?(?:区县|县区|县市区|市县|乡镇|镇街|县|区|市|指标)中(?=[，,：:]|[*＊Xx×□○\d]|仅|只|有|均)|\p{Han}{0,6}?相比"
+    r"|\p{Han}{0,10}?的(?:单位|部门|乡镇|镇街|企业|干部|同志|村|社区|班子)")
+
+
 def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, rel: int) -> bool:
     """Numbers that are names, dates or ordinals rather than quantities."""
     before = text[max(0, s - 2) : s]
@@ -466,6 +473,8 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
             return True  # inside a quoted name: “八张报表”
     if unit == "个" and after.startswith(("百分点", "月", "工作日")):
         return True
+    if _PEER_COUNT.match(text, e):
+        return True  # *个区县中仅*为负增长 · 与巫溪、酉阳*个重点县相比 · 连续*次排名靠后的单位: who is compared, not a result
     if unit == "次" and text[max(0, s - 1) : s] in "届":
         return True
     return False
@@ -579,7 +588,7 @@ _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六�
 _WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万ⅠⅡⅢⅣⅤ]|I类|V类|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
 _DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点|至少)")
-_PAST = regex.compile(r"(已经|已|目前|现在|当前|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
+_PAST = regex.compile(r"(还有|仍有|尚有|尚未|仍未|已经|已|目前|现在|当前|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
 _TARGET_COMPARATOR = regex.compile(r"(以上|以内|以下|不低于|不少于|不超过|至少|左右|控制在|保持在|稳定在)")
 
 
