@@ -168,7 +168,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     so that short forms (发改, 经信, 规资) and long official names are units."""
     han = rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}"
     tok = f"{_TOK_A}{_TOK_B}" if tokens else ""
-    nc = rf"[{han}--[的要是和与及等、对在]]"  # a character of a name
+    nc = rf"[{han}--[的要是和与及等、对在由请把将]]"  # a character of a name
     mask = r"(?:[XＸxｘ×＊*□○]{1,3}|某某)"
     namech = rf"(?:{nc}|[XＸxｘ×＊*□○])"
     lvl = _alt(c["local_levels"])
