@@ -137,7 +137,8 @@ def P() -> _P:
             "growth": words(rf"{growth_words}|负增长|翻一番|翻两番|翻番"),
             "delta": words(r"百分点|位次|[位名天个]"),
             "share": words(r"占|完成"),
-            "rank": words(r"第|前|后|倒数"),
+            # what rank_place cannot do without: 第/前/后 before a number or placeholder (前期, 然后 are no ranks)
+            "rank": words(r"[第前后][\d一二三四五六七八九十两零〇百千*＊Xx×□○]"),
             "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列"),
             "level": words(units),
             "bound": words(_alt(c["le_before"] + c["ge_before"])),
@@ -487,10 +488,17 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
 _RANK_ORIGIN = regex.compile(r"(?:由|从)(?=[^，；]*?(?:第|前|后|倒数))[^，；]*$")
 
 
+@cache
+def _SCOPE_ENDS() -> tuple[str, ...]:
+    """How a name that ends in a scope ends (checked before the slower scope_tail pattern)."""
+    return tuple(lexicon.rules("measures.yaml")["scopes"]) + ("片区", "排名", "排位", "位次")
+
+
 def _clean_np(np: str) -> str:
     if "由" in np or "从" in np:
         np = _RANK_ORIGIN.sub("", np)
-    np = P().scope_tail.sub("", np)  # 完成率在全市(12个区县中排第9位) · 在渝东北(从第*跌到…): the scope is no part of the name
+    if np.endswith(_SCOPE_ENDS()):
+        np = P().scope_tail.sub("", np)  # 完成率在全市(12个区县中排第9位) · 在渝东北(从第*跌到…): the scope is no part of the name
     if _NOT_A_NAME.search(np):
         return ""  # a placeholder or a rank inside: what is left is no indicator name
     np = _rx(r"^[，、。；：\s“”]+|[，、。；：\s]+$").sub("", np)
@@ -652,23 +660,26 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         deadline: str | None = None
         prev_cs = None
         sent_mod = None
-        # neither pattern has a lookaround: no match in the sentence, none in its clauses
-        has_period = bool(p.period.search(sent.text))
-        has_deadline = bool(p.deadline.search(sent.text))
+        # neither pattern has a lookaround or a clause mark: one scan of the sentence finds what
+        # a scan of each clause would (as spans relative to the sentence)
+        periods = [m.span() for m in p.period.finditer(sent.text)]
+        deadlines = [m.span() for m in p.deadline.finditer(sent.text)]
         for cs, ce in spans:
             if ce <= cs:
                 continue
             clause = text[cs:ce]
-            for pm in (p.period.finditer(clause) if has_period else ()):
-                if clause[max(0, pm.start() - 1) : pm.start()] in ("较", "比", "与", "同", "和", "于") or (
-                        clause[max(0, pm.start() - 1) : pm.start()] in ("从", "由") and clause[pm.end() : pm.end() + 1] in ("的", "第")) or clause[pm.end() : pm.end() + 2] in ("同期", "相比", "确定", "安排"):
+            rs, re_ = cs - sent.start, ce - sent.start
+            for a, b in periods:
+                if a < rs or b > re_:
+                    continue
+                a, b = a - rs, b - rs
+                if clause[max(0, a - 1) : a] in ("较", "比", "与", "同", "和", "于") or (
+                        clause[max(0, a - 1) : a] in ("从", "由") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排"):
                     continue  # 较一季度, 与年初确定的目标: a baseline, not the period
-                period = pm.group(0)
-            dm = None
-            for dm in (p.deadline.finditer(clause) if has_deadline else ()):
-                pass
-            if dm:
-                deadline = dm.group(0)
+                period = clause[a:b]
+            for a, b in deadlines:
+                if rs <= a and b <= re_:
+                    deadline = text[cs + a - rs : cs + b - rs]
             events = _events(text, cs, ce, doc.is_masked)
             if not events:
                 named, np_ = _topic(clause)

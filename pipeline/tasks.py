@@ -531,9 +531,11 @@ def extract(doc, outline) -> list[Task]:
         is_item = bool(g.list_item.match(sent.text))
         if list_owner is not None and not is_item and prev is not None and prev.paragraph != sent.paragraph:
             list_owner = None
-        # a sentence with no cue word at all (要, 牵头, 负责, 请 …) assigns nothing: skip the grammar
-        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city) \
-            if g.quick.search(sent.text) else []
+        # a sentence with no cue word at all (要, 牵头, 负责, 请 …) assigns nothing: skip the grammar.
+        # The cue words hold no clause mark: where they stand in the sentence tells each clause.
+        cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
+        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues) \
+            if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
@@ -555,7 +557,8 @@ def extract(doc, outline) -> list[Task]:
     return tasks
 
 
-def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
+def _sentence(doc, sent, carry, list_owner, city, cues: list[int]) -> list[_Draft]:
+    """The drafts of one sentence; `cues`: where its cue words start (absolute offsets)."""
     g = G()
     text = doc.text
     spans = sent.clauses()
@@ -570,10 +573,14 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
 
     bare: dict[int, Any] = {}  # each clause's bare-cue match, read up to three times
 
+    def cued_at(k: int) -> bool:
+        a_, b_ = spans[k]
+        return any(a_ <= c < b_ for c in cues)
+
     def bare_at(k: int):
         if k not in bare:
             a_, b_ = spans[k]
-            bare[k] = g.plain["bare"].match(text[a_:b_])
+            bare[k] = g.plain["bare"].match(text[a_:b_]) if cued_at(k) else None  # the cue is in `quick`
         return bare[k]
 
     def flush(end: int, action: str = "") -> None:
@@ -591,7 +598,7 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
             colon_owner = last.addrs
         # every rule but 4 (a subject alone) needs a cue word, all of them in `quick`: a clause
         # without one can only be a subject alone or end what is pending
-        cued = bool(g.quick.search(clause))
+        cued = cued_at(idx)
         if not cued and not pending and len(clause) > 40:
             framing_only = framing_only and bool(g.framing.match(clause))
             continue
@@ -639,7 +646,10 @@ def _sentence(doc, sent, carry, list_owner, city) -> list[_Draft]:
                 framing_only = False
                 continue
         # 3. subject + modal cue: 各乡镇要…
-        m = _run("subj_modal", clause, mc) if cued and g.modal_any.search(clause) else None
+        mm = g.modal_any.search(clause) if cued else None
+        if mm and mm.start() == 0 and not g.modal_any.search(clause, 1):
+            mm = None  # the only cue opens the clause: no subject before it (要加快…)
+        m = _run("subj_modal", clause, mc) if mm else None
         if m and not any(p.search(m.group("act")) for p in g.non_task):
             s = _subject(m, "s", city, cs, strict=True)
             if s:
