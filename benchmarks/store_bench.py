@@ -138,7 +138,7 @@ def main() -> None:
         if probe.returncode:
             sys.exit(f"CLI failed: {probe.stderr}")
         ms, _ = median_ms(lambda: subprocess.run(cmd, capture_output=True, check=True), cli_runs)
-        rows.append(("CLI `speechminer tasks --unit 发改` (process)", ms, "incl. Python start-up"))
+        rows.append(("CLI `speechminer tasks --unit 发改 --limit 50` (process)", ms, "incl. Python start-up"))
 
     print(f"\nsynthetic store: {args.speeches:,} speeches from {info['bases']} corpus files "
           f"(extract {info['extract_s']:.1f} s, insert {info['insert_s']:.1f} s, {size_mb:.0f} MB)")
