@@ -84,8 +84,10 @@ def P() -> _P:
         ),
         growth=regex.compile(
             rf"(?P<cmp>同比|比上年|较上年|比去年|较去年同期|较去年|比去年同期|与去年同期相比|较同期|同口径|可比口径)?(?P<verb>{growth_words})"
-            rf"(?:为|了|达到?)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点|成(?!\p{{Han}}))?(?:[)）])?(?P<more>(?:[、和及]{num}(?:%|‰)?)+)?"
+            rf"(?:为|了|达到?)?(?:近|约|超过|超)?(?:[（(])?(?P<num>{num})(?P<unit>%|‰|个百分点|百分点|成(?!\p{{Han}})|倍)?(?:[)）])?(?P<more>(?:[、和及]{num}(?:%|‰)?)+)?"
             rf"|(?P<verb2>负增长)(?![（(]?-?\d)|(?P<verb3>翻一番|翻两番|翻番)"
+            # a signed rate in brackets after the indicator: 一般公共预算收入（-1.8%）、税收收入（+3.2%）
+            rf"|(?<=\p{{Han}})[（(](?P<pnum>[-+－−](?:\d+(?:\.\d+)?|{MASK}))%[)）]"
         ),
         delta=regex.compile(
             rf"(?P<base>同比|(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
@@ -134,7 +136,7 @@ def P() -> _P:
         # literal words each pattern needs: a clause without them skips the pattern (speed);
         # plain word lists, so `words` compiles them with the standard library's faster scanner
         anchors={
-            "growth": words(rf"{growth_words}|负增长|翻一番|翻两番|翻番"),
+            "growth": words(rf"{growth_words}|负增长|翻一番|翻两番|翻番|[（(][-+－−]"),
             "delta": words(r"百分点|位次|[位名天个]"),
             "share": words(r"占|完成"),
             # what rank_place cannot do without: 第/前/后 before a number or placeholder (前期, 然后 are no ranks)
@@ -220,6 +222,13 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
     a = p.anchors
 
     for m in (p.growth.finditer(clause) if a["growth"].search(clause) else ()):
+        if m.group("pnum"):
+            val = parse(m.group("pnum").replace("－", "-").replace("−", "-").lstrip("+"))
+            down = m.group("pnum")[0] in "-－−"
+            if isinstance(val, (int, float)) and down:
+                val = -abs(val)
+            found.append((2, _Event("growth", cs + m.start(), cs + m.end(), val, "%", "down" if down else "up")))
+            continue
         if m.group("verb3"):
             ev = _Event("growth", cs + m.start(), cs + m.end(), 100, "%", "up")
         elif m.group("verb2"):
@@ -232,8 +241,8 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
                 continue  # a delta
             if not unit and not regex.fullmatch(MASK, numtxt):
                 continue  # 增长3 with no unit: not a rate we can trust
-            if _rx(r"[一二三四五六七八九十两百千万]").match(numtxt) and unit != "成":
-                continue  # 增长一倍 / 提高一步: Chinese numerals only in 两成
+            if _rx(r"[一二三四五六七八九十两百千万]").match(numtxt) and unit not in ("成", "倍"):
+                continue  # 提高一步: Chinese numerals only in 两成, 一倍
             down = verb in p.growth_down or verb.endswith(("下降", "减少", "降低", "回落", "下滑", "下跌"))
             nums = [numtxt] + [x for x in _rx(r"[、和及%‰]+").split(m.group("more") or "") if x]
             for n in nums:
@@ -384,6 +393,9 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
             if val is not None:
                 found.append((5, _Event("level", cs + m.start(), cs + m.end(), val, None)))
 
+    # 一般公共预算收入（-1.8%）、税收收入（-3.2%）均为负增长: 负增长 sums up the rates before it
+    if any(e.kind == "growth" and e.value is not None for _, e in found):
+        found = [(pr, e) for pr, e in found if not (e.kind == "growth" and e.value is None and e.direction == "down")]
     # 从全市前*滑到全市倒数第*: the place it fell to is the rank
     moves = [e for _, e in found if e.kind == "rank" and e.direction == "down"]
     if moves:
@@ -433,7 +445,8 @@ def _level_filters() -> tuple[frozenset, regex.Pattern, dict]:
 # (与…N个重点县相比), or a group it describes (连续N次排名靠后的单位)
 _PEER_COUNT = regex.compile(
     r"\p{Han}{0,6}?(?:区县|县区|县市区|市县|乡镇|镇街|县|区|市|指标)中(?=[，,：:]|[*＊Xx×□○\d]|仅|只|有|均)|\p{Han}{0,6}?相比"
-    r"|\p{Han}{0,10}?的(?:单位|部门|乡镇|镇街|企业|干部|同志|村|社区|班子)")
+    r"|\p{Han}{0,10}?的(?:单位|部门|乡镇|镇街|企业|干部|同志|村|社区|班子)"
+    r"|(?:区县|县区|乡镇|镇街|部门|单位|企业|村|社区)的")  # 有5个乡镇的固定资产投资…: how many peers
 
 
 def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, rel: int) -> bool:
@@ -501,7 +514,7 @@ def _clean_np(np: str) -> str:
         np = P().scope_tail.sub("", np)  # 完成率在全市(12个区县中排第9位) · 在渝东北(从第*跌到…): the scope is no part of the name
     if _NOT_A_NAME.search(np):
         return ""  # a placeholder or a rank inside: what is left is no indicator name
-    np = _rx(r"^[，、。；：\s“”]+|[，、。；：\s]+$").sub("", np)
+    np = _rx(r"^[，、。；：\s“”）)]+|[，、。；：\s（(]+$").sub("", np)
     prev = None
     while prev != np:
         prev = np
