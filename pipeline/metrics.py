@@ -502,7 +502,7 @@ _RANK_ORIGIN = regex.compile(r"(?:由|从)(?=[^，；]*?(?:第|前|后|倒数))[
 
 
 @cache
-def _SCOPE_ENDS() -> tuple[str, ...]:
+def _scope_ends() -> tuple[str, ...]:
     """How a name that ends in a scope ends (checked before the slower scope_tail pattern)."""
     return tuple(lexicon.rules("measures.yaml")["scopes"]) + ("片区", "排名", "排位", "位次")
 
@@ -510,7 +510,7 @@ def _SCOPE_ENDS() -> tuple[str, ...]:
 def _clean_np(np: str) -> str:
     if "由" in np or "从" in np:
         np = _RANK_ORIGIN.sub("", np)
-    if np.endswith(_SCOPE_ENDS()):
+    if np.endswith(_scope_ends()):
         np = P().scope_tail.sub("", np)  # 完成率在全市(12个区县中排第9位) · 在渝东北(从第*跌到…): the scope is no part of the name
     if _NOT_A_NAME.search(np):
         return ""  # a placeholder or a rank inside: what is left is no indicator name
