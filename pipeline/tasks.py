@@ -205,9 +205,10 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
 
     out = {
         "subj_modal": comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
-        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?{role}(?P<act>.*)$"),
+        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?(?:要|全力|积极|主动|密切|大力)?{role}(?P<act>.*)$"),
         "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?(?:积极|主动|及时|负责)?会同{subj('o')}(?P<act>.*)$"),
-        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}$"),
+        # 各乡镇党委书记作为第一责任人，要…: the subject may say in what capacity
+        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}})?$"),
         "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
         "require": comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
         "bare": comp(rf"^{adv}{cue}(?P<act>.*)$"),
@@ -639,6 +640,13 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int]) -> list[_Draf
                 pending_roles = True
                 act = m.group("act").strip()
                 if g.past.search(act) or (idx + 1 < len(spans) and g.past.match(text[spans[idx + 1][0]:spans[idx + 1][1]])):
+                    pending, pending_start, pending_roles = [], None, False
+                    continue
+                if role == "support" and not act and last is not None and last.end >= cs - 2 \
+                        and len(pending) == len(s):
+                    # 王明同志负责牵头协调，县自然资源局、县住建局全力配合: helpers of the task just read
+                    last.addrs += pending
+                    last.end = ce
                     pending, pending_start, pending_roles = [], None, False
                     continue
                 if act:
