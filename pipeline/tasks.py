@@ -205,7 +205,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
 
     out = {
         "subj_modal": comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
-        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?(?:要|全力|积极|主动|密切|大力)?{role}(?P<act>.*)$"),
+        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?(?:全力|积极|主动|密切|大力)?{role}(?P<act>.*)$"),
         "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?(?:积极|主动|及时|负责)?会同{subj('o')}(?P<act>.*)$"),
         # 各乡镇党委书记作为第一责任人，要…: the subject may say in what capacity
         "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}})?$"),
