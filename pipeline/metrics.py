@@ -91,7 +91,7 @@ def P() -> _P:
         ),
         delta=regex.compile(
             rf"(?P<base>同比|(?:较|比|与)\p{{Han}}{{0,8}}?(?:相比)?|(?<=低于|高于|超过|差)\p{{Han}}{{0,10}}?)?"
-            rf"(?<![不至])(?P<verb>{delta_words})(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
+            rf"(?<![不至])(?P<verb>{delta_words})(?!值)(?P<base2>(?:全市|全省|全国)?\p{{Han}}{{0,8}}?(?:、\p{{Han}}{{1,6}}){{0,5}}?)?(?P<each>分别|各)?"
             rf"(?P<nums>{num}(?:[、和及]{num})*)(?P<unit>个百分点|百分点|个位次|位次|位|名|天|个)"
         ),
         share=regex.compile(
@@ -304,7 +304,7 @@ def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
         nums = _rx(r"%?[、和]").split(m.group("nums"))
         for n in nums:
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(n), m.group("unit"))
-            ev.compare_to = (m.group("base") or m.group("base2") or None)
+            # the whole a share is of (年度计划, 全市) is no baseline in the exchange format: compare_to stays empty
             ev.multi = len(nums) > 1
             found.append((1, ev))
 
@@ -765,7 +765,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                         doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                         indicator=ind, indicator_key=key["key"] if key else None, period=period,
                         measure=e.kind, value=e.value, unit=e.unit, direction=e.direction,
-                        rank=e.rank, compare_to=e.compare_to,
+                        rank=e.rank, compare_to=e.compare_to or (_baseline_before(text, sent.start, e.start)
+                                                                 if e.kind == "delta" else None),
                     )
                     metrics.append(rec)
                     sent_records.append(rec)
@@ -793,6 +794,18 @@ def _distinct(records: list[Metric]) -> list[Metric]:
             seen.add(r.indicator)
             out.append(r)
     return out
+
+
+# 未达到序时进度（地区生产总值差*个百分点、…）: a gap with no baseline of its own is measured against
+# the schedule or average named before it in the sentence
+_BASELINE = regex.compile(r"序时进度|时序进度|目标进度|全市平均水平|全省平均水平|全国平均水平|全市平均|全省平均")
+
+
+def _baseline_before(text: str, sent_start: int, ev_start: int) -> str | None:
+    m = None
+    for m in _BASELINE.finditer(text, sent_start, ev_start):
+        pass
+    return m.group(0) if m else None
 
 
 def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None, ev_end: int = 0,
