@@ -758,7 +758,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                             doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
                             comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
-                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce), modality=mod or "set",
+                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end), modality=mod or "set",
                         ))
                         continue
                     rec = Metric(
@@ -809,12 +809,29 @@ def _baseline_before(text: str, sent_start: int, ev_start: int) -> str | None:
 
 
 def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None, ev_end: int = 0,
-                  clause_end: int = 0) -> str | None:
+                  clause_end: int = 0, sent_end: int = 0) -> str | None:
     """The last deadline before the number in its sentence, else one later in its own clause
-    (17个项目在10月底前全部开工), else the one carried from an earlier clause."""
+    (17个项目在10月底前全部开工), else the one carried from an earlier clause, else one in a
+    later clause of the sentence that holds no number of its own (推进XX项民生工程，力争10月底前基本完成),
+    else 全年 for an aim set at the start of the year (年初明确…增长*%)."""
     m = None
     for m in P().deadline.finditer(text, sent_start, ev_start):
         pass
     if m is None and ev_end < clause_end:
         m = P().deadline.search(text, ev_end, clause_end)
-    return m.group(0) if m else carried
+    if m:
+        return m.group(0)
+    if carried:
+        return carried
+    for clause in _CLAUSE_SPLIT.split(text[clause_end:sent_end]) if clause_end < sent_end else ():
+        if _HAS_NUMBER.search(clause):
+            break  # a later number has its own deadline
+        m = P().deadline.search(clause)
+        if m:
+            return m.group(0)
+    if "年初" in text[sent_start:ev_start]:
+        return "全年"
+    return None
+
+
+_HAS_NUMBER = regex.compile(r"[\d*＊Xx×□○]")
