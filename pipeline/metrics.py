@@ -824,9 +824,9 @@ def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None
     if carried:
         return carried
     for clause in _CLAUSE_SPLIT.split(text[clause_end:sent_end]) if clause_end < sent_end else ():
-        if _HAS_NUMBER.search(clause):
-            break  # a later number has its own deadline
         m = P().deadline.search(clause)
+        if _HAS_NUMBER.search(P().deadline.sub("", clause)):
+            break  # a later number has its own deadline
         if m:
             return m.group(0)
     if "年初" in text[sent_start:ev_start]:
