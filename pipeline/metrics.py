@@ -10,6 +10,7 @@ ranks, `分别增长X%、Y%` two growths, `均位居全市前列` one rank per m
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -125,7 +126,9 @@ def P() -> _P:
         scopes=frozenset(m["scopes"]),
         # a rank's scope written earlier in its clause: 在全市排名由第8位上升到第5位 · 在全市营商环境评价中获评优秀
         scope_tail=regex.compile(rf"在?(?:\p{{Han}}{{2,3}}片区|{scopes})(?:排名|排位|位次)?$"),
-        scope_before=regex.compile(rf"(?:(?<=在|于)(?P<a>{plain_scopes})|(?P<b>{plain_scopes})(?=排名|排位|位次|第|前|后|倒数|考核|评价|范围))"),
+        # (or opening the clause, above the county's own level: 全省乡村振兴战略实绩考核实现“两连优”)
+        scope_before=regex.compile(rf"(?:(?<=在|于)(?P<a>{plain_scopes})|(?P<b>{plain_scopes})(?=排名|排位|位次|第|前|后|倒数|考核|评价|范围)"
+                                   rf"|^(?P<c>全国|全省|全市|全州))"),
         not_modality=regex.compile(_alt(c.get("not_modality") or ["\0"])),
         # 比第*的巫溪低*个百分点, 较去年同期多3天: the baseline first, then a short verb
         delta2=regex.compile(
@@ -423,7 +426,7 @@ def _scope_before(clause: str, upto: int) -> str | None:
     last = None
     for last in P().scope_before.finditer(clause, 0, upto):
         pass
-    return (last.group("a") or last.group("b")) if last else None
+    return (last.group("a") or last.group("b") or last.group("c")) if last else None
 
 
 # tiers that say what they are without a verb or scope: 两连优, 三连冠, 创十年新高
@@ -758,7 +761,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                             doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
                             comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
-                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end), modality=mod or "set",
+                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end),
+                            modality=mod if mod in ("must", "strive") else (_later_modality(text, ce, sent.end) or "set"),
                         ))
                         continue
                     rec = Metric(
@@ -823,10 +827,8 @@ def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None
         return m.group(0)
     if carried:
         return carried
-    for clause in _CLAUSE_SPLIT.split(text[clause_end:sent_end]) if clause_end < sent_end else ():
+    for clause in _later_clauses(text, clause_end, sent_end):
         m = P().deadline.search(clause)
-        if _HAS_NUMBER.search(P().deadline.sub("", clause)):
-            break  # a later number has its own deadline
         if m:
             return m.group(0)
     if "年初" in text[sent_start:ev_start]:
@@ -835,3 +837,21 @@ def _deadline_for(text: str, sent_start: int, ev_start: int, carried: str | None
 
 
 _HAS_NUMBER = regex.compile(r"[\d*＊Xx×□○]")
+
+
+def _later_clauses(text: str, clause_end: int, sent_end: int) -> Iterator[str]:
+    """The clauses after a number's own, up to the first that holds a number of its own (a date's digits do
+    not count): what they say of time and resolve covers the number (…XX项民生工程，力争10月底前基本完成)."""
+    for clause in _CLAUSE_SPLIT.split(text[clause_end:sent_end]) if clause_end < sent_end else ():
+        if _HAS_NUMBER.search(P().deadline.sub("", clause)):
+            return
+        yield clause
+
+
+def _later_modality(text: str, clause_end: int, sent_end: int) -> str | None:
+    """must or strive said in a later clause about the number before it (…，力争10月底前基本完成)."""
+    for clause in _later_clauses(text, clause_end, sent_end):
+        mod = _modality(clause, len(clause))
+        if mod in ("must", "strive"):
+            return mod
+    return None
