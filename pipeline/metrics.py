@@ -711,8 +711,13 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             for group in groups:
                 ev = group[0]
                 np = _clean_np(text[cursor : ev.start])
+                raw = text[cursor:ev.start]
                 if ev.kind == "level" and (not np or p.directive.fullmatch(np) or (
-                        p.unit_kind.get(ev.unit or "") == "count" and _VERBISH.search(text[cursor:ev.start].rstrip("，、 ")))):
+                        p.unit_kind.get(ev.unit or "") == "count" and (
+                            _VERBISH.search(raw.rstrip("，、 ")) or raw.endswith(("和", "及", "与", "、"))
+                            or ("、" in raw and p.directive.match(_clean_np(raw)))))):
+                    # the count names what it counts after its classifier: 示范县和10个省级美丽乡村 ·
+                    # 打造A、B两个百亿产业集群 (the list before is the members, not the indicator)
                     np = _clean_np(_np_after(text, ev.end, ce)) or np
                 elif np and p.directive.match(np):
                     np = _clean_np(np[p.directive.match(np).end() :]) or np
