@@ -158,7 +158,7 @@ def _lexicon() -> tuple[list[str], Any]:
     return names, lex
 
 
-_GRAMMAR = ("subj_modal", "subj_role", "subj_huitong", "subj_only", "subj_verb", "require", "bare",
+_GRAMMAR = ("subj_modal", "subj_role", "subj_huitong", "subj_only", "subj_verb", "by", "require", "bare",
             "act_huitong", "list_owner")
 
 
@@ -210,6 +210,8 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
         # 各乡镇党委书记作为第一责任人，要…: the subject may say in what capacity
         "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}})?$"),
         "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
+        # 由 + doer + work, with no role word: 原则同意，由县司法局按程序报批
+        "by": comp(rf"^{adv}(?P<pre>由)(?!于|此|衷|来){subj('s')}(?P<act>[{han}].*)$"),
         "require": comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
         "bare": comp(rf"^{adv}{cue}(?P<act>.*)$"),
         "act_huitong": comp(rf"^(?:积极|主动|及时|加强|要)*会同{subj('o')}"),
@@ -302,7 +304,7 @@ def G() -> _G:
         tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
         tag_role=tag_role,
         roles=role_words,
-        quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|{_alt(c['weak_verbs'])}"),
+        quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|由(?!于|此|衷|来)|{_alt(c['weak_verbs'])}"),
         role_any=lexicon.words(_lit(role_words)),
         past=regex.compile(c["past_markers"]),
         modal_any=lexicon.words(_alt(c["modal_core"])),
@@ -721,6 +723,17 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int]) -> list[_Draf
                     flush(ce, act)
                     framing_only = False
                     continue
+        # 5b. 由 + doer + work with no role word: 由县司法局按程序报批
+        m = _run("by", clause, mc) if cued and not pending and "由" in clause else None
+        if m:
+            s = _subject(m, "s", city, cs)
+            act = m.group("act")
+            if s and not any(p.search(act) for p in g.non_task) and not g.past.search(act):
+                d = _Draft(_subj_start(m, cs, text), ce, [a for a, _, _ in s], act)
+                out.append(d)
+                last = d
+                framing_only = False
+                continue
         # 6. 要求/请/明确 + subject: 就是要求同志们做好顶层设计
         m = _run("require", clause, mc, search=True) if cued and g.require_any.search(clause) else None
         if m:
