@@ -615,6 +615,15 @@ def normalize_file(path: str | Path, meta_override: dict | None = None) -> Docum
 def normalize(source: str | Path, meta: dict | None = None) -> Document:
     """Path or text in, Document out."""
     if isinstance(source, Path) or (isinstance(source, str) and len(source) < 4096 and "\n" not in source
-                                     and Path(source).suffix and Path(source).exists()):
+                                     and Path(source).suffix and _is_file(source)):
         return normalize_file(source, meta)
     return normalize_text(str(source), meta_override=meta)
+
+
+def _is_file(name: str) -> bool:
+    """Whether a string names an existing file; a text that cannot be a path (a name over the
+    system's limit, a NUL) is no file rather than an error."""
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):
+        return False

@@ -69,3 +69,11 @@ def test_sentences_cover_text_in_order(text):
     for s in sents:
         assert s.start >= prev_end and s.text == text[s.start:s.end] and s.text.strip()
         prev_end = s.end
+
+
+def test_text_that_looks_like_a_long_file_name_is_read_as_text():
+    # found by the property above: a one-line text with a dot is first tried as a path, and a
+    # "name" longer than the file system allows made stat() raise instead of answering no
+    text = "00000." + "0" * 300 + "同志们：全县地区生产总值增长6.5%。"
+    result = extract(text)
+    assert [m.value for m in result.metrics] == [6.5]
