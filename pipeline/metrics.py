@@ -163,7 +163,7 @@ _TAIL_STRIP = regex.compile(
     r"(?:方面|达到?|为|是|实现|创|累计|共|有|已|仅|只有|只|同比|分别|均|都|较\p{Han}{0,4}|比上年|共计|合计|完成了|预计完成|预计|"
     r"首次出现|出现|由|从|在|的|了|中|上|控制|稳定|保持|完成|年均|突破|超过|不低于|不超过|力争|确保|"
     # comparators and "raised to" verbs between the name and its number: 天数不少于320天 · 覆盖率提高到63.5%
-    r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|压缩|缩短|缩减|跃升|攀升)(?:到|至)|"
+    r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|压缩|缩短|缩减|跃升|攀升|回升|回落|恢复)(?:到|至)|"
     # the aim's modal verbs and who set it: 能耗要控制在… · 综合指数市里要求控制在…
     r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要)+$"
 )
@@ -610,6 +610,8 @@ _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|
 _PERCENT_WORDS = regex.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十点]+)")
 # a cheap test before the clause-by-clause work: a number, a placeholder or a rank word
 _WORTH_A_LOOK = regex.compile(r"[\d*＊Xx×□○第零无倍番一二三四五六七八九十两百千万ⅠⅡⅢⅣⅤ]|I类|V类|前列|前茅|靠前|靠后|档|方阵|等次|倒数|负增长|较好|较差|优秀")
+_GOAL_INTRO = regex.compile(r"目标(?:任务)?(?:是|为|如下|主要有)?[：:]")
+_BY_YEAR = regex.compile(r"到(20\d\d)年(?:底|末)?")
 _GOAL_AFTER = regex.compile(r"^[^。；]{0,30}?(等|的)(年度)?(目标|预期目标|目标任务)")
 _DIRECTIVE_SENT = regex.compile(r"(要|将|必须|务必|确保|力争|争取|努力|目标|计划|明确|预期|推动|坚持|加快|全力|着力|重点|至少)")
 _PAST = regex.compile(r"(还有|仍有|尚有|尚未|仍未|已经|已|目前|现在|当前|先后|累计|截至|共完成|完成了|实现了|取得|今年以来|上半年|一季度|二季度|前三季度|去年|过去)")
@@ -650,7 +652,11 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     # the indicator named last carries into the next sentence of the same paragraph
     # (…地区生产总值增长*%。较一季度下降*个百分点); the period does not
     para: tuple[int, str | None] = (-1, None)
+    goal_list, goal_par = False, -1
     for sent in outline.sentences:
+        carry_goal = goal_list and sent.paragraph == goal_par
+        goal_list = bool(carry_goal or _GOAL_INTRO.search(sent.text)) and sent.text.rstrip().endswith(("；", ";"))
+        goal_par = sent.paragraph
         if not _WORTH_A_LOOK.search(sent.text):
             continue
         last_np: str | None = para[1] if sent.paragraph == para[0] else None
@@ -675,7 +681,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         sent_records: list[Metric] = []
         deadline: str | None = None
         prev_cs = None
-        sent_mod = None
+        # a goal list opened by 目标是： runs on over the ；-joined sentences after it
+        sent_mod = "set" if carry_goal else None
         # neither pattern has a lookaround or a clause mark: one scan of the sentence finds what
         # a scan of each clause would (as spans relative to the sentence)
         periods = [m.span() for m in p.period.finditer(sent.text)]
@@ -757,6 +764,10 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     is_t, mod = True, sent_mod  # 明确A增长*%、B增长*%: the cue covers the list
                 if not is_t and ev.kind != "rank" and ev.value is not None and _GOAL_AFTER.match(text[ev.end : sent.end]):
                     is_t, mod = True, "set"
+                if not is_t and ev.kind != "rank" and ev.value is not None:
+                    fy = _BY_YEAR.search(text, sent.start, ev.start)
+                    if fy and int(fy.group(1)) >= int((doc.meta or {}).get("year") or 0):
+                        is_t, mod = True, "set"  # 到2025年，规上工业企业达到200家: a year still ahead
                 if is_t:
                     sent_mod = mod
                 for ind, e in pairs:
