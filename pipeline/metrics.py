@@ -650,13 +650,17 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     metrics: list[Metric] = []
     targets: list[Target] = []
     # the indicator named last carries into the next sentence of the same paragraph
-    # (…地区生产总值增长*%。较一季度下降*个百分点); the period does not
+    # (…地区生产总值增长*%。较一季度下降*个百分点). The period and a goal list's cue carry only
+    # over sentences joined by ；, which are one sentence for the annotators (上半年，A增长X%；B增长Y%).
     para: tuple[int, str | None] = (-1, None)
-    goal_list, goal_par = False, -1
+    joined, goal_list, prev_par, semi_period = False, False, -1, None
     for sent in outline.sentences:
-        carry_goal = goal_list and sent.paragraph == goal_par
-        goal_list = bool(carry_goal or _GOAL_INTRO.search(sent.text)) and sent.text.rstrip().endswith(("；", ";"))
-        goal_par = sent.paragraph
+        carry = joined and sent.paragraph == prev_par
+        carry_goal = goal_list and carry
+        inherited = semi_period if carry else None
+        joined = sent.text.rstrip().endswith(("；", ";"))
+        goal_list = bool(carry_goal or _GOAL_INTRO.search(sent.text)) and joined
+        prev_par, semi_period = sent.paragraph, inherited
         if not _WORTH_A_LOOK.search(sent.text):
             continue
         last_np: str | None = para[1] if sent.paragraph == para[0] else None
@@ -677,7 +681,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             para = (sent.paragraph, last_np)
             continue
         role = outline.section_of(sent.start)[1] if outline.nodes else "other"
-        period = None  # a period holds for its own sentence (annotators do not carry it further)
+        period = inherited  # a period holds for its own sentence and those joined to it by ；
         sent_records: list[Metric] = []
         deadline: str | None = None
         prev_cs = None
@@ -795,6 +799,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
 
             prev_cs = cs
         para = (sent.paragraph, last_np)
+        semi_period = period
     return metrics, targets
 
 
