@@ -183,7 +183,8 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     post = rf"(?:(?:{mask}|{nc}{{1,2}}?)(?:{_alt(c['post_titles'])}))"
     p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
               rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
-    p_unit = (rf"(?:(?:在座的|在座|{coll_a}|{lex_re}|{coll_c}|{open_re})“?(?:{_alt(c['unit_person_heads'])})”?)")
+    # a quoted group before the post: “四家班子”主要负责同志
+    p_unit = (rf"(?:(?:在座的|在座|“{nc}{{2,8}}”|{coll_a}|{lex_re}|{coll_c}|{open_re})“?(?:{_alt(c['unit_person_heads'])})”?)")
     pure = rf"(?:{c['pure_addressees']})"
     q = r"[“”\"‘’]?"
     item = rf"{q}(?:{p_unit}|{pure}|{p_named}|{post}|{p_coll}|{lex_re}|{coll_a}|{coll_c}|{coll_b}|{open_re}){q}"
@@ -256,6 +257,7 @@ class _G:
     roles: dict
     quick: regex.Pattern
     role_any: regex.Pattern
+    imperative: regex.Pattern
     past: regex.Pattern
     modal_any: regex.Pattern
     require_any: regex.Pattern
@@ -306,6 +308,7 @@ def G() -> _G:
         roles=role_words,
         quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|由(?!于|此|衷|来)|{_alt(c['weak_verbs'])}"),
         role_any=lexicon.words(_lit(role_words)),
+        imperative=lexicon.words(_alt(c["imperative_verbs"])),
         past=regex.compile(c["past_markers"]),
         modal_any=lexicon.words(_alt(c["modal_core"])),
         require_any=lexicon.words(c["require_verbs"]),
@@ -537,8 +540,8 @@ def extract(doc, outline) -> list[Task]:
         # a sentence with no cue word at all (要, 牵头, 负责, 请 …) assigns nothing: skip the grammar.
         # The cue words hold no clause mark: where they stand in the sentence tells each clause.
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
-        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues) \
-            if cues else []
+        got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
+                        outline.section_of(sent.start)[1] if outline.nodes else "other") if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
@@ -560,8 +563,9 @@ def extract(doc, outline) -> list[Task]:
     return tasks
 
 
-def _sentence(doc, sent, carry, list_owner, city, cues: list[int]) -> list[_Draft]:
-    """The drafts of one sentence; `cues`: where its cue words start (absolute offsets)."""
+def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "other") -> list[_Draft]:
+    """The drafts of one sentence; `cues`: where its cue words start (absolute offsets);
+    `role`: the role of its top-level section (tasks, conduct, achievements …)."""
     g = G()
     text = doc.text
     spans = sent.clauses()
@@ -697,6 +701,21 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int]) -> list[_Draf
                 pending, pending_start, pending_roles = [], None, False
                 framing_only = False
                 continue
+        # 3b. under a tasks or conduct heading, a doer and an imperative verb with no modal:
+        # “四家班子”主要负责同志带好头 · 县财政局、县审计局按照职责分工抓好落实
+        if role in ("tasks", "conduct") and cued and not pending:
+            m = _run("subj_verb", clause, mc)
+            act = m.group("act") if m else ""
+            if m and g.imperative.match(act) and not g.past.search(act) \
+                    and not any(p.search(act) for p in g.non_task):
+                s = _subject(m, "s", city, cs, strict=True)
+                if s:
+                    addrs = [a for a, _, _ in s]
+                    d = _Draft(_subj_start(m, cs, text), ce, addrs, _extend_act(act, idx, spans, text, addrs))
+                    out.append(d)
+                    last = d
+                    framing_only = False
+                    continue
         # 4. a clause that is only a subject: 各经济指标牵头单位，要…
         # only worth reading when one of the next two clauses opens with a cue
         # (各经济指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…)
