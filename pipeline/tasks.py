@@ -703,7 +703,8 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 continue
         # 3b. under a tasks or conduct heading, a doer and an imperative verb with no modal:
         # “四家班子”主要负责同志带好头 · 县财政局、县审计局按照职责分工抓好落实
-        if role in ("tasks", "conduct") and cued and not pending:
+        im = g.imperative.search(clause) if role in ("tasks", "conduct") and cued and not pending else None
+        if im and im.start() >= 2:  # the verb needs a doer before it
             m = _run("subj_verb", clause, mc)
             act = m.group("act") if m else ""
             if m and g.imperative.match(act) and not g.past.search(act) \
