@@ -19,6 +19,7 @@ Tag lines (（责任单位：县住建局）, 牵头单位：X；责任单位：
 """
 from __future__ import annotations
 
+import copy
 import operator
 from dataclasses import dataclass, field
 from functools import cache
@@ -128,7 +129,20 @@ def _run(name: str, text: str, masked: list[str | None] | str | None = None, sea
 
 def _valid(m, text: str, group: str) -> bool:
     its = [text[s:e] for s, e in zip(m.starts(f"{group}_it"), m.ends(f"{group}_it"))]
-    return bool(its) and all(classify(t) is not None for t in its)
+    return bool(its) and all(_classified(t, False) is not None for t in its)
+
+
+def _classified(text: str, city: bool) -> _Addr | None:
+    """classify(), remembered: the same few hundred names (各乡镇, 县发改局) come back in every
+    speech. The caller gets its own copy, since roles are set on it afterwards."""
+    seen = G().seen
+    key = (text, city)
+    if key not in seen:
+        if len(seen) > 50_000:  # a long batch of speeches: start again rather than grow
+            seen.clear()
+        seen[key] = classify(text, city)
+    a = seen[key]
+    return None if a is None else copy.copy(a)
 
 
 def _alt(items) -> str:
@@ -267,6 +281,7 @@ class _G:
     name_starts: frozenset = field(default_factory=frozenset)  # the first three characters of the others
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
+    seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
 
 
 @cache
@@ -413,7 +428,7 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
     if strict and len(items) == 1 and not etcs and _weak(items[0][0]):
         return []
     for text, s, e in items:
-        a = classify(text, city)
+        a = _classified(text, city)
         if a is None:
             continue
         tail = next((t for t, es in etcs if es >= e), "")
@@ -579,15 +594,21 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
     colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
 
     bare: dict[int, Any] = {}  # each clause's bare-cue match, read up to three times
-
-    def cued_at(k: int) -> bool:
-        a_, b_ = spans[k]
-        return any(a_ <= c < b_ for c in cues)
+    # which clauses hold a cue word: one walk of the (sorted) cue offsets beside the clauses
+    cued_flags = [False] * len(spans)
+    k_ = 0
+    for c in cues:
+        while k_ < len(spans) and spans[k_][1] <= c:
+            k_ += 1
+        if k_ == len(spans):
+            break
+        if spans[k_][0] <= c:
+            cued_flags[k_] = True
 
     def bare_at(k: int):
         if k not in bare:
             a_, b_ = spans[k]
-            bare[k] = g.plain["bare"].match(text[a_:b_]) if cued_at(k) else None  # the cue is in `quick`
+            bare[k] = g.plain["bare"].match(text[a_:b_]) if cued_flags[k] else None  # the cue is in `quick`
         return bare[k]
 
     def flush(end: int, action: str = "") -> None:
@@ -605,7 +626,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
             colon_owner = last.addrs
         # every rule but 4 (a subject alone) needs a cue word, all of them in `quick`: a clause
         # without one can only be a subject alone or end what is pending
-        cued = cued_at(idx)
+        cued = cued_flags[idx]
         if not cued and not pending and len(clause) > 40:
             framing_only = framing_only and bool(g.framing.match(clause))
             continue
