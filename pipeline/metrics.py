@@ -216,10 +216,11 @@ def _can_hold() -> regex.Pattern:
                          rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{wordings}")
 
 
-def _events(text: str, cs: int, ce: int, mask_at) -> list[_Event]:
+def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_Event]:
+    """The events of clause text[cs:ce]; `gated`: the caller knows _can_hold() matches in it."""
     p = P()
     clause = text[cs:ce]
-    if not _can_hold().search(clause):
+    if not gated and not _can_hold().search(clause):
         return []
     found: list[tuple[int, _Event]] = []  # (priority, event)
     a = p.anchors
@@ -670,7 +671,10 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             spans.append((clause_start, sent.start + m.start()))
             clause_start = sent.start + m.end()
         spans.append((clause_start, sent.end))
-        if not _can_hold().search(sent.text):
+        # where the gate matches: its alternatives hold no clause mark, so each match lies inside
+        # one clause, and a clause without one cannot hold an event (one scan for all clauses)
+        holds = [sent.start + m.start() for m in _can_hold().finditer(sent.text)]
+        if not holds:
             # no clause of it can hold an event (the gate has no lookaround): it can only name the
             # indicator the next sentence goes on about
             for cs, ce in spans:
@@ -707,7 +711,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             for a, b in deadlines:
                 if rs <= a and b <= re_:
                     deadline = text[cs + a - rs : cs + b - rs]
-            events = _events(text, cs, ce, doc.is_masked)
+            events = _events(text, cs, ce, doc.is_masked, gated=True) if any(cs <= h < ce for h in holds) else []
             if not events:
                 named, np_ = _topic(clause)
                 if named:

@@ -465,14 +465,14 @@ class _Piece:
             close = t.find(_PAIRS[m.group(0)], m.end(), m.end() + QUOTE_SPAN)
             if close > 0:
                 protected.append((m.start(), close))
-        spans, last = [], 0
+        spans, last, base = [], 0, self.start
         for m in _CLAUSE_MARK.finditer(t):
             p = m.start()
-            if any(a < p < b for a, b in protected):
+            if protected and any(a < p < b for a, b in protected):
                 continue
             if p > last:
-                spans.append((self.start + last, self.start + p))
-            last = m.end()
+                spans.append((base + last, base + p))
+            last = p + 1  # every mark is one character
         if last < len(t):
             spans.append((self.start + last, self.start + len(t)))
         return spans
@@ -741,7 +741,12 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
         # 4. a clause that is only a subject: 各经济指标牵头单位，要…
         # only worth reading when one of the next two clauses opens with a cue
         # (各经济指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…)
-        cue_ahead = len(clause) <= 60 and any(bare_at(k) for k in range(idx + 1, min(idx + 3, len(spans))))
+        cue_ahead = False
+        if len(clause) <= 60:
+            for k in range(idx + 1, min(idx + 3, len(spans))):
+                if cued_flags[k] and bare_at(k):
+                    cue_ahead = True
+                    break
         m = _run("subj_only", clause, mc) if cue_ahead else None
         if m:
             s = _subject(m, "s", city, cs, strict=True)
