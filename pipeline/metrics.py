@@ -19,7 +19,7 @@ import regex
 from . import lexicon
 from .lexicon import rx as _rx
 from .lexicon import words
-from .numbers import MASK, NUMBER, parse
+from .numbers import FRACTION, MASK, NUMBER, parse
 from .records import Metric, Rank, Target
 
 # ------------------------------------------------------------ patterns
@@ -97,9 +97,12 @@ def P() -> _P:
         ),
         share=regex.compile(
             rf"(?:占(?!比)(?P<base>\p{{Han}}{{0,12}}?)(?:的)?(?:比重|比例)?(?:为|达到?|的)?"
-            rf"|完成(?P<base2>年度?计划|年度任务|年计划|全年任务|全年计划|目标任务|年度目标|总体进度|计划|任务|进度)?的?)"
+            # the whole a part is completed of: 年度计划, 全年目标任务, 年初预算, 总体进度
+            rf"|完成(?P<base2>(?:年度|全年|年初|当年|年)?(?:目标任务|投资计划|目标|计划|任务|预算)|总体进度|序时进度|进度)?的?)"
             rf"(?P<nums>{num}(?:%?[、和]{num})*)(?P<unit>%|成)"
             rf"|(?P<rate>完成率)(?:为|达到?)?(?P<num>{num})(?P<unit2>%)?"
+            # a fraction of a whole: 为年度预算的1/4, 占全县的三分之一
+            rf"|(?:占|为|完成)(?P<base3>\p{{Han}}{{1,10}}?)的(?P<frac>{FRACTION})"
         ),
         rank_place=regex.compile(
             rf"(?P<verb>{rverbs})?(?:{scope}(?:(?:中|里|当中|之中)(?P<verb_b>{rverbs}))?)?(?P<bottom>倒数)?(?:第(?P<pos>{num}|[一二三四五六七八九十]+)(?:位|名)?(?!方阵|梯队|产业|批|次|季度|届|个)"
@@ -141,7 +144,7 @@ def P() -> _P:
         anchors={
             "growth": words(rf"{growth_words}|负增长|翻一番|翻两番|翻番|[（(][-+－−]"),
             "delta": words(r"百分点|位次|[位名天个]"),
-            "share": words(r"占|完成"),
+            "share": words(r"占|完成|分之|\d/\d"),
             # what rank_place cannot do without: 第/前/后 before a number or placeholder (前期, 然后 are no ranks)
             "rank": words(r"[第前后][\d一二三四五六七八九十两零〇百千*＊Xx×□○]"),
             "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列"),
@@ -211,7 +214,7 @@ def _can_hold() -> regex.Pattern:
     han = "[零〇一二两三四五六七八九十百千万亿]"
     units = _alt([u for us in m["units"].values() for u in us])
     bounds = _alt(c["le_before"] + c["ge_before"])
-    wordings = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番"
+    wordings = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番|分之"
     return regex.compile(rf"\d|{_MASK_CHAR.pattern}|{_CLASS.pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
                          rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{wordings}")
 
@@ -304,6 +307,9 @@ def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_
         if m.group("rate"):
             ev = _Event("share", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit2"))
             found.append((1, ev))
+            continue
+        if m.group("frac"):  # as written, with no unit: 1/4 → 0.25
+            found.append((1, _Event("share", cs + m.start(), cs + m.end(), parse(m.group("frac")), None)))
             continue
         nums = _rx(r"%?[、和]").split(m.group("nums"))
         for n in nums:
@@ -644,6 +650,10 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
     return False, None
 
 
+# a period word that names the whole a part is of: 全年任务, 全年投资计划, 年初预算
+_WHOLE_AFTER = regex.compile(r"(?:投资|工作|目标)?(?:任务|计划|预算)")
+
+
 def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     """(metrics, targets) of one document."""
     text = doc.text
@@ -705,8 +715,9 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     continue
                 a, b = a - rs, b - rs
                 if clause[max(0, a - 1) : a] in ("较", "比", "与", "同", "和", "于") or (
-                        clause[max(0, a - 1) : a] in ("从", "由") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排"):
-                    continue  # 较一季度, 与年初确定的目标: a baseline, not the period
+                        clause[max(0, a - 1) : a] in ("从", "由") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排") \
+                        or _WHOLE_AFTER.match(clause, b):
+                    continue  # 较一季度, 与年初确定的目标, 完成全年投资计划的52%: a baseline or a whole, not the period
                 period = clause[a:b]
             for a, b in deadlines:
                 if rs <= a and b <= re_:

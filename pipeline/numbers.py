@@ -58,8 +58,13 @@ def han_to_number(text: str) -> float | None:
     return (total + section + digit) if seen else None
 
 
+# a fraction: 1/4, 四分之一 (a share of a whole: 为年度预算的1/4)
+FRACTION = rf"(?:\d+/\d+|[{HAN_DIGITS}]+分之[{HAN_DIGITS}]+)"
+_FRACTION = regex.compile(r"^(\d+)/(\d+)$|^(\p{Han}+)分之(\p{Han}+)$")
+
+
 def parse(text: str) -> float | int | str | None:
-    """The value of a matched number span: 139.2, 1,234 → 1234, X → 'masked', 三 → 3."""
+    """The value of a matched number span: 139.2, 1,234 → 1234, X → 'masked', 三 → 3, 1/4 → 0.25."""
     t = text.strip()
     if not t:
         return None
@@ -67,6 +72,12 @@ def parse(text: str) -> float | int | str | None:
         return MASKED
     if t.startswith("百分之"):
         return han_to_number(t[3:])
+    if "/" in t or "分之" in t:
+        f = _FRACTION.match(t)
+        if f:
+            den, num = (float(f.group(2)), float(f.group(1))) if f.group(1) else \
+                (han_to_number(f.group(3)), han_to_number(f.group(4)))
+            return round(num / den, 4) if num is not None and den else None
     m = _RANGE.match(t)
     if m:
         t = m.group(1)

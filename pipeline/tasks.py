@@ -194,7 +194,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"
     coll_b = rf"(?:{mod}{nc}{{0,6}}?(?:{_alt(c['modified_heads'])}))"
     p_named = rf"(?:{c['person_named']})"
-    post = rf"(?:(?:{mask}|{nc}{{1,2}}?)(?:{_alt(c['post_titles'])}))"
+    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 家军书记, 王家军书记
     p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
               rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
     # a quoted group before the post: “四家班子”主要负责同志
@@ -833,6 +833,9 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 continue
         # anything else: the action of pending roles, or the end of a pending subject
         if pending_roles:
+            hm = _run("act_huitong", clause, group="o") if "会同" in clause else None
+            if hm:  # 县经信局牵头，会同县统计局、县调查队，…: the helpers of the lead
+                pending += [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, cs)]
             flush(ce, clause)
         else:
             pending, pending_start = [], None

@@ -54,6 +54,7 @@ def test_chinese_numerals(written, value):
 @pytest.mark.parametrize("written,value", [
     ("139.2", 139.2), ("1,234", 1234), ("*", "masked"), ("XX", "masked"), ("××", "masked"),
     ("百分之八十", 80), ("-1.8", -1.8), ("3-5", 3), ("5至8", 5),
+    ("1/4", 0.25), ("三分之二", 0.6667), ("四分之一", 0.25), ("1/0", None),
 ])
 def test_parse(written, value):
     assert parse(written) == value
