@@ -647,7 +647,13 @@ def _is_target(sent_text: str, rel: int, ev: _Event, role: str, has_cmp: bool, d
         return True, "set"
     if ev.kind in ("level", "share") and P().deadline_lead.search(head) and not _PAST.search(_rx(r"[^，；：,;:]*$").search(head).group(0)):
         return True, "set"  # …，年底前发放消费券500万元: the clause opens with a time still ahead
+    if role == "tasks" and ev.kind in ("level", "share") and _PLAN_YEAR.match(sent_text):
+        return True, "set"  # under a tasks heading, 全年实施重点项目150个: the year's plan
     return False, None
+
+
+# a sentence that opens with the year as a whole, not a part of it gone by (今年以来, 今年一季度)
+_PLAN_YEAR = regex.compile(r"(?:全年|今年|年内)(?!以来|上半年|下半年|前|第|[一二三四]季度|\d|[一二三四五六七八九十]+月)")
 
 
 # a period word that names the whole a part is of: 全年任务, 全年投资计划, 年初预算
