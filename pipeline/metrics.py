@@ -11,7 +11,7 @@ ranks, `分别增长X%、Y%` two growths, `均位居全市前列` one rank per m
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import regex
@@ -111,6 +111,8 @@ def P() -> _P:
         rank_tier=regex.compile(
             rf"(?P<verb>{rverbs})?(?P<scope>(?:{scopes})|\p{{Han}}{{2,4}}?组)?(?:位次|排名|排位)?(?P<tier>{tiers})"
             rf"|(?P<bottom2>排名靠后|排位倒数|排名倒数|排名后列)"
+            # with the scope between: 排名全市倒数, 位次全省靠后 (倒数第* is a place, read by rank_place)
+            rf"|(?:排名|排位|位次)(?P<scope2>{scopes})(?P<bottom3>倒数|靠后|后列)(?!第|{MASK}|[\d一二三四五六七八九十])"
         ),
         zero=regex.compile(r"(?P<what>无一(?P<u>人|例|户|起|家))|(?:零(?P<what2>死亡|感染|伤亡|事故|发生|确诊|返贫))"),
         bare_mask=regex.compile(rf"(?P<pre>率|指数|完成|达到|为|增长)(?P<num>{MASK})(?![%\p{{Han}}]*?(?:{units}))"),
@@ -147,7 +149,7 @@ def P() -> _P:
             "share": words(r"占|完成|分之|\d/\d"),
             # what rank_place cannot do without: 第/前/后 before a number or placeholder (前期, 然后 are no ranks)
             "rank": words(r"[第前后][\d一二三四五六七八九十两零〇百千*＊Xx×□○]"),
-            "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列"),
+            "tier": regex.compile(rf"{tiers}|排名靠后|排位倒数|排名倒数|排名后列|(?:排名|排位|位次)\p{{Han}}{{2,4}}(?:倒数|靠后|后列)"),
             "level": words(units),
             "bound": words(_alt(c["le_before"] + c["ge_before"])),
         },
@@ -157,7 +159,7 @@ def P() -> _P:
 _CLAUSE_SPLIT = words(r"[，,：:；;]")  # (a character class: re scans it faster)
 _LIST_SPLIT = regex.compile(r"[、]|和(?=\p{Han}{2})|及(?=\p{Han}{2})")
 _LEAD_STRIP = regex.compile(
-    r"^(?:(?:虽然|尽管|但是|但|而且|[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|每个(?:乡镇|镇街|镇|乡|部门|单位|村|街道|园区)|至少|其中|全县|全区|全市|全镇|全乡|全街道|我县|我区|我市|我镇|我乡|本县|本镇|县域|我们|共|累计|实现了?|完成了?(?!率|情况|任务|目标|进度|计划)(?=\p{Han}{2})|"
+    r"^(?:(?:虽然|尽管|但是|但|而且|[一二三四五六七八九十]是|首先|其次|再次|在(?=全|我|本)|每个(?:乡镇|镇街|镇|乡|部门|单位|村|街道|园区)|至少|其中|全县|全区|全市|全镇|全乡|全街道|我县|我区|我市|我镇|我乡|本县|本镇|县域(?!经济)|我们|共|累计|实现了?|完成了?(?!率|情况|任务|目标|进度|计划)(?=\p{Han}{2})|"
     r"同比|并|并且|且|同时|以及|和|及|比如|例如|另外|此外|还|已经|已|仅|只有|只|均|都|分别|今年以来|今年|去年|上半年|"
     r"前三季度|[一二三四]季度(?:末|底)?前?|截至目前|目前|当前|至今|是|为|有|确保|力争|争取|努力|务必|必须|全年|年内|年底前?|明年|"
     r"要|还要|进一步|持续|继续|预计|全年)[，、]?)+"
@@ -168,7 +170,11 @@ _TAIL_STRIP = regex.compile(
     # comparators and "raised to" verbs between the name and its number: 天数不少于320天 · 覆盖率提高到63.5%
     r"不少于|不高于|少于|多于|高于|低于|至少|(?:提高|提升|增加|增长|上升|下降|降低|减少|扩大|压减|压降|压缩|缩短|缩减|跃升|攀升|回升|回落|恢复)(?:到|至)|"
     # the aim's modal verbs and who set it: 能耗要控制在… · 综合指数市里要求控制在…
-    r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要)+$"
+    r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要|"
+    # the count of a list before its shared rank: 固定资产投资、工业投资两项指标排在A档
+    r"(?<=\p{Han})(?:等)?[\d一二两三四五六七八九十]+项(?:主要|核心|关键)?(?:经济)?指标|"
+    # how long a state has lasted: 增速连续三个月排名全市倒数
+    r"连续[\d一二两三四五六七八九十]+(?:个月|个季度|季度|年|次))+$"
 )
 _VERB_CUT = regex.compile(r"(完成|实现|开工|竣工|达到|落地|列入|纳入|签约|引进|建成|获得|荣获|入选|被|全面|全部|扎实|成功)")
 
@@ -214,7 +220,7 @@ def _can_hold() -> regex.Pattern:
     han = "[零〇一二两三四五六七八九十百千万亿]"
     units = _alt([u for us in m["units"].values() for u in us])
     bounds = _alt(c["le_before"] + c["ge_before"])
-    wordings = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番|分之"
+    wordings = "|".join(c["tiers"]) + "|排名靠后|排位倒数|排名倒数|排名后列|较好|较差|优秀|良好|合格|完成率|负增长|翻一番|翻两番|翻番|分之|倒数|靠后"
     return regex.compile(rf"\d|{_MASK_CHAR.pattern}|{_CLASS.pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
                          rf"|(?:第|前|后){han}|(?:{bounds}){han}|{P().zero.pattern}|{wordings}")
 
@@ -343,8 +349,8 @@ def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_
         found.append((0, ev))
 
     for m in (p.rank_tier.finditer(clause) if a["tier"].search(clause) else ()):
-        if m.group("bottom2"):
-            rk = Rank(scope=None, position=None, from_bottom=True, tier=None)
+        if m.group("bottom2") or m.group("bottom3"):
+            rk = Rank(scope=m.group("scope2"), position=None, from_bottom=True, tier=None)
             found.append((0, _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)))
             continue
         verb, scope, tier = m.group("verb"), m.group("scope"), m.group("tier")
@@ -609,7 +615,8 @@ _VERBISH = regex.compile(r"(?:迎来|涉及|培育|荣获|交办|推进|创成|�
 _TOPIC = regex.compile(
     r"^(?P<t>\p{Han}{2,20}?)(?:方面|情况|来看)$"
     # 在全县年度目标考核中，我镇…位列全县第二: the assessment is what the rank after it is of
-    r"|^在?(?:全国|全省|全市|全县|全区|全州)?(?P<a>\p{Han}{2,16}?(?:考核|考评|评价|评比|评估|测评|比武|比拼|排名|晾晒|验收))(?:中|里|工作中)$")
+    # (its scope, 全省 or 陕南片区, is the scope of that rank when the rank names none)
+    r"|^在?(?P<sc>全国|全省|全市|全县|全区|全州|\p{Han}{2,3}片区)?(?P<a>\p{Han}{2,16}?(?:考核|考评|评价|评比|评估|测评|比武|比拼|排名|晾晒|验收))(?:中|里|工作中)$")
 _TOPIC_ENDS = ("方面", "情况", "来看", "中", "里")  # what _TOPIC ends with: checked first, the pattern is slow to fail
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _RATE_LIST = regex.compile(rf"(?:{'|'.join(_RATE_WORDS)})(?:[和、及](?:{'|'.join(_RATE_WORDS)}))+")
@@ -709,6 +716,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
         sent_mod = "set" if carry_goal else None
         # neither pattern has a lookaround or a clause mark: one scan of the sentence finds what
         # a scan of each clause would (as spans relative to the sentence)
+        topic_scope: str | None = None  # the scope of an assessment named in a clause of its own
         periods = [m.span() for m in p.period.finditer(sent.text)]
         deadlines = [m.span() for m in p.deadline.finditer(sent.text)]
         for cs, ce in spans:
@@ -733,6 +741,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 named, np_ = _topic(clause)
                 if named:
                     last_np = np_  # 地区生产总值方面，二季度增长*%
+                    topic_scope = _topic_scope(clause)
             cursor = cs
             groups: list[list[_Event]] = []
             for ev in events:  # values written together (分别增长X%、Y%) form one group
@@ -810,7 +819,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                         doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                         indicator=ind, indicator_key=key["key"] if key else None, period=period,
                         measure=e.kind, value=e.value, unit=e.unit, direction=e.direction,
-                        rank=e.rank, compare_to=e.compare_to or (_baseline_before(text, sent.start, e.start)
+                        rank=replace(e.rank, scope=topic_scope) if e.rank and topic_scope and not e.rank.scope else e.rank,
+                        compare_to=e.compare_to or (_baseline_before(text, sent.start, e.start)
                                                                  if e.kind == "delta" else None),
                     )
                     metrics.append(rec)
@@ -831,6 +841,13 @@ def _topic(clause: str) -> tuple[bool, str | None]:
     if topic or (len(clause) <= 12 and bare in lexicon.indicators()["alias"]):
         return True, _clean_np((topic.group("t") or topic.group("a")) if topic else clause)
     return False, None
+
+
+def _topic_scope(clause: str) -> str | None:
+    """The scope of an assessment named in its own clause: 在陕南片区县域经济考核中 → 陕南片区."""
+    bare = clause.strip()
+    topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
+    return topic.group("sc") if topic and topic.group("a") else None
 
 
 def _distinct(records: list[Metric]) -> list[Metric]:
