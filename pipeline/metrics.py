@@ -472,7 +472,7 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
     weak, policy, breakers = _level_filters()
     if text[e : e + 1] in breakers.get(unit, ()):
         return True  # X项目, 3个人: the unit character starts a word
-    if before.endswith("等") and _rx(r"\p{Han}{0,10}?(单位|部门|乡镇|同志)").match(text[e : e + 12]):
+    if before.endswith("等") and _rx(r"\p{Han}{0,10}?(单位|部门|乡镇|镇街|街道|村|社区|区县|县区|同志)").match(text[e : e + 12]):
         return True  # 发改局、开发区…等5个牵头单位: counting the addressees
     if unit == "成" and not _HAN_NUM.match(numtxt) and _rx(r"\p{Han}").match(after):
         return True  # XX成功: 成 as a unit only in 三成 or 5成，
