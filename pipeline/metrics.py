@@ -172,6 +172,8 @@ _TAIL_STRIP = regex.compile(
     # the aim's modal verbs and who set it: 能耗要控制在… · 综合指数市里要求控制在…
     r"(?:市里|省里|上级|省|市|县里)?要求|必须|务必|一定要|争取|要|"
     # the count of a list before its shared rank: 固定资产投资、工业投资两项指标排在A档
+    # how a rate was computed: 地区生产总值按可比价增长 · 按可比价格计算
+    r"按可比价格?(?:计算)?|按|"
     r"(?<=\p{Han})(?:等)?[\d一二两三四五六七八九十]+项(?:主要|核心|关键)?(?:经济)?指标|"
     # how long a state has lasted: 增速连续三个月排名全市倒数
     r"连续[\d一二两三四五六七八九十]+(?:个月|个季度|季度|年|次))+$"
