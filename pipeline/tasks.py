@@ -789,7 +789,11 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 if any(p.search(act) for p in g.non_task):
                     continue
                 if act.strip() and not _rx(r"(?:越来越|更加|很|非常|不断|的)").match(act):
-                    d = _Draft(cs + m.start("s"), ce, [a for a, _, _ in s], act)
+                    addrs = [a for a, _, _ in s]
+                    hm = _run("act_huitong", act, group="o") if "会同" in act else None
+                    if hm:  # 要求县市场监管局会同县商务局开展…: the helpers are support
+                        addrs += [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, cs + m.start("act"))]
+                    d = _Draft(cs + m.start("s"), ce, addrs, act)
                     out.append(d)
                     last = d
                     framing_only = False
