@@ -402,6 +402,8 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
         bare = lexicon.LEVEL_PREFIX.sub("", name)
         if _LEVEL_HEAD.fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
             return None  # 区乡(村振兴局): a level and a head alone name nothing
+        if name.endswith(("区", "县")) and not name.endswith(("开发区", "高新区", "园区", "社区", "小区")) and not city_level:
+            return None  # 万州区要…: a district or county is an addressee of its city, not of a county's speech
         return _Addr("unit", name, named=True, collective=False, unit_type="open")
     return None
 
