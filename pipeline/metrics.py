@@ -519,7 +519,9 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
 
 
 # where a rank moved from (由一季度的全市第6位滑到…, 从去年的第十五位跃升至…): not part of the name
-_RANK_ORIGIN = regex.compile(r"(?:由|从)(?=[^，；]*?(?:第|前|后|倒数))[^，；]*$")
+_RANK_ORIGIN = regex.compile(r"(?:由|从)(?=[^，；]*?(?:第|前|后|倒数))[^，；]*$"
+                             # where a rate came from: 增速由一季度的-2.1%回升至3.5%
+                             r"|(?:由|从)(?:去年|上年|今年)?(?:同期|前三季度|上半年|[一二三四]季度|\d{1,2}(?:[-—至]\d{1,2})?月|年初)(?:末|底)?的?$")
 
 
 @cache
@@ -623,6 +625,7 @@ _TOPIC = regex.compile(
     # (its scope, 全省 or 陕南片区, is the scope of that rank when the rank names none)
     r"|^在?(?P<sc>全国|全省|全市|全县|全区|全州|\p{Han}{2,3}片区)?(?P<a>\p{Han}{2,16}?(?:考核|考评|评价|评比|评估|测评|比武|比拼|排名|晾晒|验收))(?:中|里|工作中)$")
 _TOPIC_ENDS = ("方面", "情况", "来看", "中", "里")  # what _TOPIC ends with: checked first, the pattern is slow to fail
+_RATE_NAMES = ("增速", "增幅")  # a name that ends so, with a value in %, is a growth rate
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _RATE_LIST = regex.compile(rf"(?:{'|'.join(_RATE_WORDS)})(?:[和、及](?:{'|'.join(_RATE_WORDS)}))+")
 _GRADE = regex.compile(r"(?<=评价|评议|测评|考核|等次为?)“?(较好|较差|优秀|良好|合格|不合格)”?")
@@ -810,6 +813,11 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 if is_t:
                     sent_mod = mod
                 for ind, e in pairs:
+                    measure, direction = e.kind, e.direction
+                    if not is_t and e.kind == "level" and e.unit == "%" and ind and ind.endswith(_RATE_NAMES) \
+                            and len(ind) > 4 and isinstance(e.value, (int, float)):
+                        # 增速回升至3.5% · 增速由-2.1%回升至3.5%: a growth rate, named without 增速
+                        measure, direction, ind = "growth", "down" if e.value < 0 else "up", ind[:-2]
                     key = lexicon.indicator_lookup(ind)
                     if is_t:
                         targets.append(Target(
@@ -823,7 +831,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     rec = Metric(
                         doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                         indicator=ind, indicator_key=key["key"] if key else None, period=period,
-                        measure=e.kind, value=e.value, unit=e.unit, direction=e.direction,
+                        measure=measure, value=e.value, unit=e.unit, direction=direction,
                         rank=replace(e.rank, scope=topic_scope) if e.rank and topic_scope and not e.rank.scope else e.rank,
                         compare_to=e.compare_to or (_baseline_before(text, sent.start, e.start)
                                                                  if e.kind == "delta" else None),
