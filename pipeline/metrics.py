@@ -470,6 +470,10 @@ _PEER_COUNT = regex.compile(
     r"|(?:区县|县区|乡镇|镇街|部门|单位|企业|村|社区)的")  # 有5个乡镇的固定资产投资…: how many peers
 
 
+# the meeting's own business, told in a preamble: 3个乡镇和2个部门作了交流发言 · 5位同志分别作了表态发言
+_MEETING_ITEM = regex.compile(r"[^，。；]{0,12}?(?:分别)?(?:作了?|做了?|进行了?)\p{Han}{0,4}?(?:发言|汇报|讲话|述职)")
+
+
 def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, rel: int) -> bool:
     """Numbers that are names, dates or ordinals rather than quantities."""
     before = text[max(0, s - 2) : s]
@@ -508,8 +512,8 @@ def _skip_level(text: str, s: int, e: int, numtxt: str, unit: str, clause: str, 
             return True  # inside a quoted name: “八张报表”
     if unit == "个" and after.startswith(("百分点", "月", "工作日")):
         return True
-    if _PEER_COUNT.match(text, e):
-        return True  # *个区县中仅*为负增长 · 与巫溪、酉阳*个重点县相比 · 连续*次排名靠后的单位: who is compared, not a result
+    if _PEER_COUNT.match(text, e) or (unit in ("个", "位", "名", "家") and _MEETING_ITEM.match(text, e)):
+        return True  # (N次…作交流发言 is a record of the county's own, kept)  # *个区县中仅*为负增长 · 与巫溪、酉阳*个重点县相比 · 连续*次排名靠后的单位: who is compared, not a result
     if unit == "次" and text[max(0, s - 1) : s] in "届":
         return True
     return False
@@ -558,6 +562,7 @@ def _np_after(text: str, e: int, ce: int) -> str:
     m = P().deadline.search(seg)
     seg = _rx(r"在$").sub("", seg[: m.start()]) if m else seg  # 17个项目在10月底前全部开工
     seg = _rx(r"[，。；、].*$").sub("", seg)
+    seg = _rx(r"(?:尚未|仍未|还未|均未|没有|未|已)$").sub("", seg)  # 还有9个项目未完成…: the state is no part of the name
     return seg.strip("的“”")[:20]
 
 
