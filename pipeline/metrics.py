@@ -630,6 +630,8 @@ _TOPIC = regex.compile(
     # (its scope, 全省 or 陕南片区, is the scope of that rank when the rank names none)
     r"|^在?(?P<sc>全国|全省|全市|全县|全区|全州|\p{Han}{2,3}片区)?(?P<a>\p{Han}{2,16}?(?:考核|考评|评价|评比|评估|测评|比武|比拼|排名|晾晒|验收))(?:中|里|工作中)$")
 _TOPIC_ENDS = ("方面", "情况", "来看", "中", "里")  # what _TOPIC ends with: checked first, the pattern is slow to fail
+# a change named by its verb alone is a change of the indicator named before: 达到128家，净增15家
+_CHANGE_WORDS = frozenset({"净增", "净减", "新增", "增加", "减少", "增收", "减收"})
 _RATE_NAMES = ("增速", "增幅")  # a name that ends so, with a value in %, is a growth rate
 _RATE_WORDS = frozenset({"增速", "增幅", "降幅", "增长", "位次", "排名", "总量", "占比", "比重"})
 _RATE_LIST = regex.compile(rf"(?:{'|'.join(_RATE_WORDS)})(?:[和、及](?:{'|'.join(_RATE_WORDS)}))+")
@@ -775,7 +777,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     np = _clean_np(_np_after(text, ev.end, ce)) or np
                 elif np and p.directive.match(np):
                     np = _clean_np(np[p.directive.match(np).end() :]) or np
-                if np in _RATE_WORDS and last_np and not last_np.endswith(np):
+                if (np in _RATE_WORDS or np in _CHANGE_WORDS) and last_np and not last_np.endswith(np):
                     np = last_np + np  # 增速位列全省第二: the rate of the indicator named before
                 rate_items = None
                 if np and last_np and _RATE_LIST.fullmatch(np):
@@ -800,7 +802,8 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                 rel = ev.start - sent.start
                 has_cmp = bool(_TARGET_COMPARATOR.search(text[max(sent.start, ev.start - 4) : ev.end + 3])) or \
                     "至少" in text[max(sent.start, ev.start - 8) : ev.start]  # 至少新开工1个: a floor set a verb away
-                directive = bool(p.directive.match(clause))
+                # 争取中央和省级资金12.6亿元 reports money obtained: the not-modality words are no directive either
+                directive = bool(p.directive.match(clause)) and not p.not_modality.match(clause.lstrip())
                 is_t, mod = _is_target(sent.text, rel, ev, role, has_cmp, directive)
                 if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):
                     continue  # 确保…保持第一方阵: an aim for a rank, not a reported rank
