@@ -579,7 +579,12 @@ def _split_list(np: str, sep: str = r"、") -> list[str]:
     if m:
         suffix = m.group(1)
         parts[-1] = last[: m.start()]
-    return [x + suffix for x in parts if x]
+        return [x + suffix for x in parts if x]
+    # 粮食、油料产量 · 生猪、家禽出栏: short items before the last share its measure noun
+    m = _rx(r"(?<=\p{Han})(总产值|增加值|产量|产值|面积|出栏|存栏|销量)$").search(last)
+    if m and all(len(x) <= 3 and not x.endswith(m.group(1)) for x in parts[:-1]):
+        return [x + m.group(1) for x in parts[:-1]] + [last]
+    return parts
 
 
 # ------------------------------------------------------------ sentences
@@ -762,6 +767,10 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             for ev in events:  # values written together (分别增长X%、Y%) form one group
                 if groups and ev.multi and groups[-1][0].multi and groups[-1][0].start == ev.start:
                     groups[-1].append(ev)
+                elif groups and ev.kind == "level" and groups[-1][-1].kind == "level" and groups[-1][-1].unit == ev.unit \
+                        and text[groups[-1][-1].end : ev.start] in ("、", "和", "及") \
+                        and "分别" in text[cs : groups[-1][0].start]:
+                    groups[-1].append(ev)  # 税收收入、非税收入分别达到5.2亿元、2.1亿元: one value for each name
                 else:
                     groups.append([ev])
             for group in groups:
