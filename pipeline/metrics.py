@@ -414,6 +414,9 @@ def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_
             if val is not None:
                 found.append((5, _Event("level", cs + m.start(), cs + m.end(), val, None)))
 
+    for m in (_RATIO.finditer(clause) if "比" in clause or "系数" in clause or "倍差" in clause else ()):
+        found.append((5, _Event("level", cs + m.start(), cs + m.end(), parse(m.group("num")), None)))
+
     # 一般公共预算收入（-1.8%）、税收收入（-3.2%）均为负增长: 负增长 sums up the rates before it
     if any(e.kind == "growth" and e.value is not None for _, e in found):
         found = [(pr, e) for pr, e in found if not (e.kind == "growth" and e.value is None and e.direction == "down")]
@@ -437,6 +440,10 @@ def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_
         kept.append(ev)
     kept.sort(key=lambda e: e.start)
     return kept
+
+
+# a ratio has no unit: 城乡收入比缩小至2.19 · 恩格尔系数为28.5 · 城乡居民收入倍差2.3
+_RATIO = regex.compile(r"(?<=收入比|系数|倍差|比值)(?:为|是|由[\d.]+)?(?:缩小|下降|降低|提高|扩大|上升)?(?:至|到|为)?(?P<num>\d+(?:\.\d+)?)(?![\d.%‰\p{Han}])")
 
 
 def _scope_before(clause: str, upto: int) -> str | None:
