@@ -223,7 +223,8 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
         "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?(?:全力|积极|主动|密切|大力)?{role}(?P<act>.*)$"),
         "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?(?:积极|主动|及时|负责)?会同{subj('o')}(?P<act>.*)$"),
         # 各乡镇党委书记作为第一责任人，要…: the subject may say in what capacity
-        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}})?$"),
+        # … or what it is: 各乡镇党委书记是第一责任人，要亲自抓
+        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}}|(?:是|为|作为)[^，,；;]{{0,10}}?(?:责任人|责任主体|主体|牵头人))?$"),
         "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
         # 由 + doer + work, with no role word: 原则同意，由县司法局按程序报批
         "by": comp(rf"^{adv}(?P<pre>由)(?!于|此|衷|来){subj('s')}(?P<act>[{han}].*)$"),
@@ -374,7 +375,9 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     if k["p_unit"].match(text):
         return _Addr("person", name)
     if k["p_named"].match(text):
-        generic = bool(g.generic_person.match(name)) or len(name) > 6
+        # long names are groups (青年党员同志), unless a post stands before the name (常务副县长王刚同志)
+        bare = _POST_BEFORE_NAME.sub("", name)
+        generic = bool(g.generic_person.match(name)) or len(bare) > 6
         return _Addr("person", name, named=not generic, collective=generic)
     if k["post"].match(text) and not k["p_coll"].match(text):
         generic = bool(g.generic_post.match(name))
@@ -408,6 +411,7 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     return None
 
 
+_POST_BEFORE_NAME = regex.compile(r"^\p{Han}{0,6}?(?:书记|县长|区长|市长|镇长|乡长|主任|部长|局长|主席|常委)(?=\p{Han}{1,3}同志$)")
 _LEVEL_HEAD = regex.compile(r"(?:县级|区级|市级|县|区|市)?\p{Han}")  # 县乡, 区委: a level and a head, no name
 
 
