@@ -1190,7 +1190,7 @@ class Store:
         if unit:
             res = self.resolve_unit(unit)
             names = sorted(set(res["folds"]) | set(res["names"]))
-            sub = [f"instr(g.owners, ?) > 0" for _ in names]
+            sub = ["instr(g.owners, ?) > 0" for _ in names]
             if sub:
                 conds.append("(" + " OR ".join(sub) + ")")
                 params += names

@@ -181,7 +181,6 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     only); tokens=True reads it with lexicon aliases masked as tokens (A B B…),
     so that short forms (发改, 经信, 规资) and long official names are units."""
     han = rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}"
-    tok = f"{_TOK_A}{_TOK_B}" if tokens else ""
     nc = rf"[{han}--[的要是和与及等、对在由请把将]]"  # a character of a name
     mask = r"(?:[XＸxｘ×＊*□○]{1,3}|某某)"
     namech = rf"(?:{nc}|[XＸxｘ×＊*□○])"
@@ -542,14 +541,13 @@ def extract(doc, outline) -> list[Task]:
     if g.lex_fn is not lexicon.units:  # the lexicon was swapped (tests, a reload): rebuild
         G.cache_clear()
         g = G()
-    text = doc.text
     city = (doc.meta or {}).get("level") == "市"
     ref = (doc.meta or {}).get("meeting_date") or (doc.meta or {}).get("year")
     drafts: list[tuple[_Draft, Any]] = []
     sentences = _pieces(outline.sentences)
     carry: list[_Addr] | None = None
     list_owner: list[_Addr] | None = None
-    prev = None
+    prev, prev_end = None, ""
     for sent in sentences:
         stext = sent.text.rstrip("”’」』）)》〉】 ")
         continued = prev is not None and prev.paragraph == sent.paragraph and prev_end in "；;"
@@ -890,7 +888,6 @@ def _act_roles(addrs: list[_Addr], act: str) -> None:
 
 def _extend_act(act: str, idx: int, spans, text: str, addrs) -> str:
     """A cue clause whose action is only 会同… or a word or two takes the next clause too."""
-    g = G()
     hm = _run("act_huitong", act, group="o")
     short = len(act.strip()) < 4 or bool(hm and hm.end() >= len(act) - 1)
     if short and idx + 1 < len(spans):
