@@ -414,7 +414,7 @@ def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_
             if val is not None:
                 found.append((5, _Event("level", cs + m.start(), cs + m.end(), val, None)))
 
-    for m in (_RATIO.finditer(clause) if "比" in clause or "系数" in clause or "倍差" in clause else ()):
+    for m in (_RATIO.finditer(clause) if _RATIO_WORDS.search(clause) else ()):
         found.append((5, _Event("level", cs + m.start(), cs + m.end(), parse(m.group("num")), None)))
 
     # 一般公共预算收入（-1.8%）、税收收入（-3.2%）均为负增长: 负增长 sums up the rates before it
@@ -443,6 +443,7 @@ def _events(text: str, cs: int, ce: int, mask_at, gated: bool = False) -> list[_
 
 
 # a ratio has no unit: 城乡收入比缩小至2.19 · 恩格尔系数为28.5 · 城乡居民收入倍差2.3
+_RATIO_WORDS = words(r"收入比|系数|倍差|比值")  # what _RATIO's lookbehind needs: most clauses hold none
 _RATIO = regex.compile(r"(?<=收入比|系数|倍差|比值)(?:为|是|由[\d.]+)?(?:缩小|下降|降低|提高|扩大|上升)?(?:至|到|为)?(?P<num>\d+(?:\.\d+)?)(?![\d.%‰\p{Han}])")
 
 
@@ -729,7 +730,7 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
             # indicator the next sentence goes on about
             for cs, ce in spans:
                 if ce > cs:
-                    named, np_ = _topic(text[cs:ce])
+                    named, np_, _ = _topic(text[cs:ce])
                     if named:
                         last_np = np_
             para = (sent.paragraph, last_np)
@@ -765,10 +766,9 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
                     deadline = text[cs + a - rs : cs + b - rs]
             events = _events(text, cs, ce, doc.is_masked, gated=True) if any(cs <= h < ce for h in holds) else []
             if not events:
-                named, np_ = _topic(clause)
+                named, np_, scope_ = _topic(clause)
                 if named:
-                    last_np = np_  # 地区生产总值方面，二季度增长*%
-                    topic_scope = _topic_scope(clause)
+                    last_np, topic_scope = np_, scope_  # 地区生产总值方面，二季度增长*%
             cursor = cs
             groups: list[list[_Event]] = []
             for ev in events:  # values written together (分别增长X%、Y%) form one group
@@ -871,20 +871,15 @@ def extract(doc, outline) -> tuple[list[Metric], list[Target]]:
     return metrics, targets
 
 
-def _topic(clause: str) -> tuple[bool, str | None]:
-    """(True, indicator) for a clause that only names what follows: 地区生产总值方面 · 工业增加值."""
+def _topic(clause: str) -> tuple[bool, str | None, str | None]:
+    """(True, indicator, scope) for a clause that only names what follows: 地区生产总值方面 ·
+    工业增加值 · 在陕南片区县域经济考核中 (an assessment, with its scope 陕南片区)."""
     bare = clause.strip()
     topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
     if topic or (len(clause) <= 12 and bare in lexicon.indicators()["alias"]):
-        return True, _clean_np((topic.group("t") or topic.group("a")) if topic else clause)
-    return False, None
-
-
-def _topic_scope(clause: str) -> str | None:
-    """The scope of an assessment named in its own clause: 在陕南片区县域经济考核中 → 陕南片区."""
-    bare = clause.strip()
-    topic = _TOPIC.match(bare) if bare.endswith(_TOPIC_ENDS) else None
-    return topic.group("sc") if topic and topic.group("a") else None
+        scope = topic.group("sc") if topic and topic.group("a") else None
+        return True, _clean_np((topic.group("t") or topic.group("a")) if topic else clause), scope
+    return False, None, None
 
 
 def _distinct(records: list[Metric]) -> list[Metric]:

@@ -129,19 +129,24 @@ def _run(name: str, text: str, masked: list[str | None] | str | None = None, sea
 
 def _valid(m, text: str, group: str) -> bool:
     its = [text[s:e] for s, e in zip(m.starts(f"{group}_it"), m.ends(f"{group}_it"))]
-    return bool(its) and all(_classified(t, False) is not None for t in its)
+    return bool(its) and all(_remembered(t, False) is not None for t in its)
 
 
-def _classified(text: str, city: bool) -> _Addr | None:
+def _remembered(text: str, city: bool) -> _Addr | None:
     """classify(), remembered: the same few hundred names (各乡镇, 县发改局) come back in every
-    speech. The caller gets its own copy, since roles are set on it afterwards."""
+    speech. The result is shared: read it, or take a copy (`_classified`) to change it."""
     seen = G().seen
     key = (text, city)
     if key not in seen:
         if len(seen) > 50_000:  # a long batch of speeches: start again rather than grow
             seen.clear()
         seen[key] = classify(text, city)
-    a = seen[key]
+    return seen[key]
+
+
+def _classified(text: str, city: bool) -> _Addr | None:
+    """classify() as a copy of its own (roles are set on it afterwards)."""
+    a = _remembered(text, city)
     return None if a is None else copy.copy(a)
 
 
@@ -712,9 +717,9 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 if len(act) > len(short_act) and "会同" in act[len(short_act):]:
                     # 县发改局要牵头，会同县财政局，…: the next clause names the supporting units
                     ns, ne = spans[idx + 1]
-                    hm = _run("act_huitong", text[ns:ne], group="o")
-                    if hm:
-                        addrs = addrs + [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, ns)]
+                    sup = _helpers(text[ns:ne], city, ns)
+                    if sup is not None:
+                        addrs = addrs + sup
                         end = ne
                 d = _Draft(start, end, addrs, act)
                 out.append(d)
@@ -793,10 +798,8 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 if any(p.search(act) for p in g.non_task):
                     continue
                 if act.strip() and not _rx(r"(?:越来越|更加|很|非常|不断|的)").match(act):
-                    addrs = [a for a, _, _ in s]
-                    hm = _run("act_huitong", act, group="o") if "会同" in act else None
-                    if hm:  # 要求县市场监管局会同县商务局开展…: the helpers are support
-                        addrs += [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, cs + m.start("act"))]
+                    # 要求县市场监管局会同县商务局开展…: the helpers are support
+                    addrs = [a for a, _, _ in s] + (_helpers(act, city, cs + m.start("act")) or [])
                     d = _Draft(cs + m.start("s"), ce, addrs, act)
                     out.append(d)
                     last = d
@@ -816,9 +819,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 addrs = pending
                 start = pending_start if pending_start is not None else cs
                 pending, pending_start, pending_roles = [], None, False
-                hm = _run("act_huitong", act, group="o")
-                if hm:
-                    addrs = addrs + [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, 0)]
+                addrs = addrs + (_helpers(act, city, 0) or [])
                 _act_roles(addrs, act)
                 act = _extend_act(act, idx, spans, text, addrs)
                 d = _Draft(start, ce, addrs, act)
@@ -841,9 +842,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
                 continue
         # anything else: the action of pending roles, or the end of a pending subject
         if pending_roles:
-            hm = _run("act_huitong", clause, group="o") if "会同" in clause else None
-            if hm:  # 县经信局牵头，会同县统计局、县调查队，…: the helpers of the lead
-                pending += [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, cs)]
+            pending += _helpers(clause, city, cs) or []  # 县经信局牵头，会同县统计局、县调查队，…
             flush(ce, clause)
         else:
             pending, pending_start = [], None
@@ -863,6 +862,15 @@ def _subj_start(m: regex.Match, cs: int, text: str) -> int:
     s = cs + m.start("s")
     o = _OWN_SIDE.match(text, s)
     return o.end() if o else s
+
+
+def _helpers(text: str, city: bool, base: int) -> list[_Addr] | None:
+    """The units after a 会同 that opens `text`, as support (县发改局要牵头，会同县财政局…);
+    None when no 会同 opens it. `base`: the offset of `text` in the document."""
+    hm = _run("act_huitong", text, group="o") if "会同" in text else None
+    if not hm:
+        return None
+    return [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, base)]
 
 
 def _with_role(a: _Addr, role: str) -> _Addr:
