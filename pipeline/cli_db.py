@@ -165,7 +165,7 @@ def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None
     """Tasks extracted from files directly (no database), filtered like Store.tasks."""
     from . import lexicon
     from .extraction import extract
-    from .store import fold_unit
+    from .fold import fold_unit
 
     want_keys: set[str] = set()
     want_folds: set[str] = set()

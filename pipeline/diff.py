@@ -22,7 +22,7 @@ from typing import Any
 
 import regex
 
-from .store import fold_indicator, fold_unit
+from .fold import fold_indicator, fold_unit
 
 TASK_MIN_DICE = 0.45  # same units: actions at least this similar are the same task
 TASK_MOVED_DICE = 0.8  # different units: the same task with a new owner

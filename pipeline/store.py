@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator
 
 import regex
 
+from .fold import fold_indicator, fold_unit, like_escape  # noqa: F401  (re-exported)
 from . import lexicon
 
 SCHEMA_VERSION = 4  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor;
@@ -151,29 +152,6 @@ CREATE INDEX IF NOT EXISTS indicator_aliases_key ON indicator_aliases(indicator_
 """
 
 # ---------------------------------------------------------------- folding
-
-_UNIT_PREFIX = regex.compile(r"^(?:县级|区级|市级|县|区|市)(?!场|民|容|政(?!府))(?=\p{Han}{2})")
-_IND_PREFIX = regex.compile(r"^(?:全县|全区|全市|我县|我区|我市|本县|本区|本市|县域|全省|县上|区上)")
-_IND_SUFFIX = regex.compile(r"(?:增速|增幅|增长率|总量|位次|排名)$")
-_SPACE = regex.compile(r"[\s\p{P}]+")
-
-
-def fold_unit(name: str | None) -> str:
-    """A unit name without its level prefix: 县发改局 → 发改局, 市统计局 → 统计局."""
-    s = _SPACE.sub("", name or "")
-    return _UNIT_PREFIX.sub("", s)
-
-
-def fold_indicator(name: str | None) -> str:
-    """An indicator name without place prefix and rate suffix: 全县固定资产投资增速 → 固定资产投资."""
-    s = _SPACE.sub("", name or "")
-    s = _IND_PREFIX.sub("", s)
-    return _IND_SUFFIX.sub("", s) or s
-
-
-def like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
 
 # ---------------------------------------------------------------- tokens for FTS
 
