@@ -38,6 +38,14 @@ def words(pattern: str) -> re.Pattern:
 
 
 def _load(name: str, missing_ok: bool = False) -> Any:
+    """A rules file, parsed, with every `{fragment}` reference in its strings expanded."""
+    raw = _read(name, missing_ok)
+    if name == FRAGMENTS_FILE:
+        return raw
+    return _expand_all(raw, fragments())
+
+
+def _read(name: str, missing_ok: bool = False) -> Any:
     path = RULES / name
     if not path.exists():
         # installed without the source tree: rules ship next to the package
@@ -47,6 +55,64 @@ def _load(name: str, missing_ok: bool = False) -> Any:
         return {}
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_YAML_LOADER)
+
+
+# ---------------------------------------------------------------- fragments
+#
+# Named regex fragments (rules/fragments.yaml) that other rules reference as
+# `{name}`, the way Recognizers-Text's definition files nest their patterns: a
+# genre fact (the holidays that serve as deadlines, a month written as a number
+# or a placeholder) is written once and used by every pattern that needs it.
+# A reference is `{` + a lowercase name + `}`; regex quantifiers ({2,3}) and
+# classes (\p{Han}) never look like one. An unknown name is an error.
+
+FRAGMENTS_FILE = "fragments.yaml"
+_REF = regex.compile(r"(?<!\\[pPN])\{(?P<name>[a-z][a-z0-9_]*)\}")
+
+
+@cache
+def fragments() -> dict[str, str]:
+    """Every named fragment, its own references expanded."""
+    raw = (_read(FRAGMENTS_FILE, missing_ok=True) or {}).get("fragments") or {}
+    out: dict[str, str] = {}
+
+    def resolve(name: str, path: tuple[str, ...]) -> str:
+        if name in out:
+            return out[name]
+        if name not in raw:
+            raise KeyError(f"rules: unknown fragment {{{name}}} (referenced from {' → '.join(path) or 'a rule'})")
+        if name in path:
+            raise ValueError(f"rules: fragment {{{name}}} refers to itself ({' → '.join(path + (name,))})")
+        body = _REF.sub(lambda m: resolve(m.group("name"), path + (name,)), str(raw[name]))
+        out[name] = body
+        return body
+
+    for name in raw:
+        resolve(name, ())
+    return out
+
+
+def expand(pattern: str, frags: dict[str, str] | None = None) -> str:
+    """`pattern` with its `{fragment}` references replaced by the fragments' text."""
+    frags = fragments() if frags is None else frags
+
+    def sub(m: regex.Match) -> str:
+        name = m.group("name")
+        if name not in frags:
+            raise KeyError(f"rules: unknown fragment {{{name}}} in {pattern!r}")
+        return frags[name]
+
+    return _REF.sub(sub, pattern) if "{" in pattern else pattern
+
+
+def _expand_all(obj: Any, frags: dict[str, str]) -> Any:
+    if isinstance(obj, str):
+        return expand(obj, frags)
+    if isinstance(obj, list):
+        return [_expand_all(x, frags) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _expand_all(v, frags) for k, v in obj.items()}
+    return obj
 
 
 @cache
@@ -61,7 +127,7 @@ def furniture() -> dict[str, Any]:
 
 @cache
 def swaps() -> dict[str, Any]:
-    raw = _load("swaps.yaml")
+    raw = _read("swaps.yaml")  # its {w} marks the swapped word, no fragment
     repairs = []
     for r in raw["repairs"]:
         w = regex.escape(r["wrong"])

@@ -58,6 +58,18 @@ def han_to_number(text: str) -> float | None:
     return (total + section + digit) if seen else None
 
 
+_FULL_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def small_int(text: str) -> int | None:
+    """The integer of a label or date numeral: 3, ３, 三, 十二, 二十三 → int; None otherwise."""
+    t = (text or "").strip().translate(_FULL_DIGITS)
+    if t.isdigit():
+        return int(t)
+    v = han_to_number(t) if t and all(c in _DIGIT or c == "十" for c in t) else None
+    return int(v) if v is not None else None
+
+
 # a fraction: 1/4, 四分之一 (a share of a whole: 为年度预算的1/4)
 FRACTION = rf"(?:\d+/\d+|[{HAN_DIGITS}]+分之[{HAN_DIGITS}]+)"
 _FRACTION = regex.compile(r"^(\d+)/(\d+)$|^(\p{Han}+)分之(\p{Han}+)$")

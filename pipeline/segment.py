@@ -18,6 +18,7 @@ from typing import Any
 import regex
 
 from .lexicon import rules
+from .numbers import small_int
 from .sentences import Sentence, split_sentences
 
 _R = rules("outline.yaml")
@@ -54,8 +55,6 @@ _ITEM_END = regex.compile(r"[，,。；;：:！？!?]")
 _SEMI = regex.compile(r"[；;]")
 _CLAUSE_END = regex.compile(r"[，,；;：:]")
 _SEP = regex.compile(r"[ \t]*")
-_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_HAN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -65,18 +64,7 @@ def _number(s: str) -> int | None:
         return _ORD[s]
     if s in _CIRCLED:
         return _CIRCLED.index(s) + 1
-    s2 = s.translate(_DIGITS)
-    if s2.isdigit():
-        return int(s2)
-    if s and all(c in _HAN or c == "十" for c in s):
-        if "十" not in s:
-            v = 0
-            for c in s:
-                v = v * 10 + _HAN[c]
-            return v
-        a, _, b = s.partition("十")
-        return (_HAN.get(a, 1) if a else 1) * 10 + (_HAN.get(b, 0) if b else 0)
-    return None
+    return small_int(s)
 
 
 @dataclass
