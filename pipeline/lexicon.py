@@ -19,7 +19,6 @@ import yaml
 # libyaml's loader when PyYAML was built with it: the rules load in a tenth of the pure-Python time
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RULES = Path(os.environ.get("SPEECHMINER_RULES", Path(__file__).resolve().parent.parent / "rules"))
-LEVEL_PREFIX = regex.compile(r"^(县级|区级|市级|县委|区委|县政府|区政府|县|区)(?=\p{Han}{2})")
 
 
 @cache
@@ -105,6 +104,26 @@ def expand(pattern: str, frags: dict[str, str] | None = None) -> str:
     return _REF.sub(sub, pattern) if "{" in pattern else pattern
 
 
+@cache
+def name_parts() -> dict[str, regex.Pattern]:
+    """The prefixes and suffixes that fold away from unit and indicator names (fragments
+    local_level, unit_level, indicator_scope, indicator_measure), compiled once."""
+    f = fragments()
+    return {
+        "local_level": regex.compile(rf"^{f['local_level']}(?=\p{{Han}}{{2}})"),
+        "unit_level": regex.compile(rf"^{f['unit_level']}(?=\p{{Han}}{{2}})"),
+        # a level and one character, which names no unit: 县乡, 区委
+        "level_and_head": regex.compile(rf"(?:{f['unit_level']}|县|区|市)?\p{{Han}}"),
+        "indicator_scope": regex.compile(rf"^{f['indicator_scope']}"),
+        "indicator_measure": regex.compile(rf"{f['indicator_measure']}$"),
+    }
+
+
+def strip_local_level(name: str) -> str:
+    """县发改局 → 发改局, 区委组织部 → 组织部 (市 stays: in a county's speech it is another level)."""
+    return name_parts()["local_level"].sub("", name, count=1)
+
+
 def _expand_all(obj: Any, frags: dict[str, str]) -> Any:
     if isinstance(obj, str):
         return expand(obj, frags)
@@ -181,7 +200,7 @@ def unit_lookup(name: str) -> dict | None:
     lex = units()
     if name in lex["alias"]:
         return lex["alias"][name]
-    bare = LEVEL_PREFIX.sub("", name)
+    bare = strip_local_level(name)
     return lex["alias"].get(bare) or lex["short"].get(bare) or lex["short"].get(name)
 
 
@@ -192,9 +211,7 @@ def _indicator_trie():
     return Trie(dict(indicators()["alias"]))
 
 
-_SCOPE_PREFIX = regex.compile(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)")
 _TIER = regex.compile(r"^(排在)?[A-E]档的|[A-E]档(的)?(具体)?指标$")
-_MEASURE_SUFFIX = regex.compile(r"(增速|增幅|增长率|增长|涨幅|总量|上升位次|下降位次|位次|排名)$")
 # phrase -> entry, for the alias table it was computed from (the same phrases recur across a batch)
 _lookups: dict[str, dict | None] = {}
 _lookups_for: list[int] = [0]
@@ -220,8 +237,9 @@ def indicator_lookup(name: str | None) -> dict | None:
 
 
 def _indicator_lookup(name: str, lex: dict) -> dict | None:
-    bare = _TIER.sub("", _SCOPE_PREFIX.sub("", name))
-    for cand in (name, bare, _MEASURE_SUFFIX.sub("", bare)):
+    parts = name_parts()
+    bare = _TIER.sub("", parts["indicator_scope"].sub("", name, count=1))
+    for cand in (name, bare, parts["indicator_measure"].sub("", bare)):
         if cand in lex:
             return lex[cand]
     hits = _indicator_trie().parse_longest(bare)

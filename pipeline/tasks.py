@@ -392,7 +392,7 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
             name = name.rsplit("的", 1)[1] or name
         return _Addr("person", name)
     entry = None
-    if g.lex is not None and (name in g.lex_names or lexicon.LEVEL_PREFIX.sub("", name) in g.lex_names):
+    if g.lex is not None and (name in g.lex_names or lexicon.strip_local_level(name) in g.lex_names):
         entry = lexicon.unit_lookup(name)
     if entry is None and g.other_level.match(name) and not (city_level and name.startswith("市")):
         return None  # 省市发改委, 国家发改委, 市上: another level of government
@@ -406,8 +406,8 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     if k["coll"].match(text):
         return _Addr("unit", name, named=False, collective=True, unit_type="collective")
     if k["open"].match(text):
-        bare = lexicon.LEVEL_PREFIX.sub("", name)
-        if _LEVEL_HEAD.fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
+        bare = lexicon.strip_local_level(name)
+        if lexicon.name_parts()["level_and_head"].fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
             return None  # 区乡(村振兴局): a level and a head alone name nothing
         if name.endswith(("区", "县")) and not name.endswith(("开发区", "高新区", "园区", "社区", "小区")) and not city_level:
             return None  # 万州区要…: a district or county is an addressee of its city, not of a county's speech
@@ -416,7 +416,6 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
 
 
 _POST_BEFORE_NAME = regex.compile(r"^\p{Han}{0,6}?(?:书记|县长|区长|市长|镇长|乡长|主任|部长|局长|主席|常委)(?=\p{Han}{1,3}同志$)")
-_LEVEL_HEAD = regex.compile(r"(?:县级|区级|市级|县|区|市)?\p{Han}")  # 县乡, 区委: a level and a head, no name
 
 
 def _weak(text: str) -> bool:
@@ -424,7 +423,7 @@ def _weak(text: str) -> bool:
     g = G()
     if g.lex is None:
         return False
-    bare = lexicon.LEVEL_PREFIX.sub("", _strip_q(text))
+    bare = lexicon.strip_local_level(_strip_q(text))
     return bare == _strip_q(text) and bare in g.lex["short"] and bare not in g.lex["alias"]
 
 
