@@ -2,11 +2,13 @@
 
 Sentences end at 。！？； (and …… or a line end), never inside “quotes”,
 （brackets） or 《titles》 — unless a quote is left open by a scraping fault,
-which is given up on after MAX_QUOTE characters. Clauses split a sentence at
-，、： and are what most extraction rules look at.
+which is given up on after MAX_QUOTE characters. Clauses cut a sentence at
+，：；。！？ outside short quotes and brackets (`clauses`, the one policy every
+stage uses) and are what most extraction rules look at.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import regex
@@ -17,7 +19,6 @@ _CLOSE = {v: k for k, v in _OPEN.items()}
 _CLOSERS = "”’」』）)》〉】"
 _FINAL = "。！？；;!?"
 MAX_QUOTE = 60  # longer "quotes" are nearly always a quote mark lost in scraping
-_CLAUSE = regex.compile(r"[，,：:]")
 
 
 @dataclass(frozen=True)
@@ -80,26 +81,32 @@ def split_sentences(text: str) -> list[Sentence]:
     return [s for s in out if s.text.strip(_FINAL + _CLOSERS + " ")]
 
 
+# Clause marks, and the pairs inside which a mark does not cut: one policy for every stage.
+_CLAUSE_MARK = re.compile(r"[，,：:；;。！？!?]")
+_PAIRS = {"“": "”", "（": "）", "(": ")", "‘": "’", "《": "》"}
+_OPENERS = re.compile(r"[“（(‘《]")
+QUOTE_SPAN = 40  # a quote or bracket left open longer than this is a scraping fault
+
+
 def clauses(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Clause spans (absolute offsets) of one sentence's text, split at ，：."""
-    spans = []
-    start = 0
-    depth = 0
-    for m in regex.finditer(r"[，,：:（）()“”]", text):
-        ch = m.group(0)
-        if ch in "（(“":
-            depth += 1
+    """Clause spans (absolute offsets) of one sentence's text: cut at ，：；。！？ except
+    inside a quote, bracket or title that closes within QUOTE_SPAN characters
+    (“奋战一百天，冲刺双过半”竞赛 is one clause); empty clauses are left out."""
+    protected: list[tuple[int, int]] = []
+    for m in _OPENERS.finditer(text):
+        close = text.find(_PAIRS[m.group(0)], m.end(), m.end() + QUOTE_SPAN)
+        if close > 0:
+            protected.append((m.start(), close))
+    spans, last = [], 0
+    for m in _CLAUSE_MARK.finditer(text):
+        p = m.start()
+        if protected and any(a < p < b for a, b in protected):
             continue
-        if ch in "）)”":
-            depth = max(0, depth - 1)
-            continue
-        if depth:
-            continue
-        if m.start() > start:
-            spans.append((offset + start, offset + m.start()))
-        start = m.end()
-    if start < len(text):
-        spans.append((offset + start, offset + len(text)))
+        if p > last:
+            spans.append((offset + last, offset + p))
+        last = p + 1  # every mark is one character
+    if last < len(text):
+        spans.append((offset + last, offset + len(text)))
     return spans
 
 

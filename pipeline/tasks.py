@@ -30,6 +30,7 @@ import regex
 from . import dates, lexicon
 from .lexicon import rx as _rx
 from .records import Task, UnitRef
+from .sentences import clauses
 
 _FLAGS = regex.V1
 
@@ -451,12 +452,6 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
 # ------------------------------------------------------------ sentences
 
 _STOP = lexicon.words(r"[。！？!?](?![”’」』）)])")
-_CLAUSE_MARK = lexicon.words(r"[，,：:；;。！？!?]")
-_PAIRS = {"“": "”", "（": "）", "(": ")", "‘": "’", "《": "》"}
-_OPENERS = lexicon.words(r"[“（(‘《]")
-QUOTE_SPAN = 40  # a quote or bracket left open longer than this is a scraping fault
-
-
 @dataclass(frozen=True)
 class _Piece:
     """A sentence as tasks see it: outline sentences re-cut at 。！？ that an
@@ -468,23 +463,7 @@ class _Piece:
     paragraph: int
 
     def clauses(self) -> list[tuple[int, int]]:
-        t = self.text
-        protected: list[tuple[int, int]] = []
-        for m in _OPENERS.finditer(t):
-            close = t.find(_PAIRS[m.group(0)], m.end(), m.end() + QUOTE_SPAN)
-            if close > 0:
-                protected.append((m.start(), close))
-        spans, last, base = [], 0, self.start
-        for m in _CLAUSE_MARK.finditer(t):
-            p = m.start()
-            if protected and any(a < p < b for a, b in protected):
-                continue
-            if p > last:
-                spans.append((base + last, base + p))
-            last = p + 1  # every mark is one character
-        if last < len(t):
-            spans.append((self.start + last, self.start + len(t)))
-        return spans
+        return clauses(self.text, self.start)
 
 
 def _pieces(sentences) -> list[_Piece]:
