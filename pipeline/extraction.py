@@ -48,7 +48,7 @@ def extract(source: str | Path | Document, meta: dict | None = None) -> Result:
 
 def _target_units(outline: Outline, targets: list[Target], tasks: list[Task]) -> None:
     """A target answers to the units of the task stated before it in its sentence
-    (请龚颖同志牵头，发改局具体负责，…，确保上半年新建项目开工率达到80%以上)."""
+    (请王强同志牵头，发改局具体负责，…，确保上半年新建项目开工率达到80%以上)."""
     if not targets or not tasks:
         return
     from bisect import bisect_right

@@ -5,9 +5,9 @@ clause of a sentence is matched against a small grammar (word lists in
 rules/task_cues.yaml, unit names in rules/units.yaml):
 
     SUBJECT + CUE + ACTION     各乡镇要… · 大家务必… · 县住建局要抓紧推进…
-    SUBJECT + ROLE (+ACTION)   发改牵头，… · 请龚颖同志牵头，发改局具体负责，…
-    SUBJECT + 会同 + SUBJECT   请林冲同志会同县生态环境分局，…   (the second supports)
-    SUBJECT                    各经济指标牵头单位，要…            (subject-only clause)
+    SUBJECT + ROLE (+ACTION)   发改牵头，… · 请王强同志牵头，发改局具体负责，…
+    SUBJECT + 会同 + SUBJECT   请李明同志会同县生态环境分局，…   (the second supports)
+    SUBJECT                    各指标牵头单位，要…            (subject-only clause)
     要求 + SUBJECT + ACTION    就是要求同志们做好顶层设计
     CUE + ACTION               要…  (a task only with a subject carried over ；)
 
@@ -199,7 +199,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"
     coll_b = rf"(?:{mod}{nc}{{0,6}}?(?:{_alt(c['modified_heads'])}))"
     p_named = rf"(?:{c['person_named']})"
-    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 家军书记, 王家军书记
+    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 建国书记, 王建国书记
     p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
               rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
     # a quoted group before the post: “四家班子”主要负责同志
@@ -771,7 +771,7 @@ def _r_imperative(st: _Sent, c: _Clause) -> str | None:
 
 def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
     """A clause that is only a subject, with a cue opening one of the next two:
-    各经济指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…"""
+    各指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…"""
     if len(c.text) > 60:
         return None
     if not any(st.cued[k] and st.bare_at(k) for k in range(c.idx + 1, min(c.idx + 3, len(st.spans)))):
