@@ -37,11 +37,43 @@ def words(pattern: str) -> re.Pattern:
 
 
 def _load(name: str, missing_ok: bool = False) -> Any:
-    """A rules file, parsed, with every `{fragment}` reference in its strings expanded."""
+    """A rules file, parsed, with every `{fragment}` reference in its strings expanded: the
+    shared fragments of rules/fragments.yaml and the file's own `fragments:` section."""
     raw = _read(name, missing_ok)
-    if name == FRAGMENTS_FILE:
+    if name == FRAGMENTS_FILE or not isinstance(raw, dict):
         return raw
-    return _expand_all(raw, fragments())
+    frags = _file_fragments(name, raw)
+    # `patterns:` are expanded by their users (compile_patterns), which add fragments of their own
+    return {k: (v if k == "patterns" else _expand_all(v, frags)) for k, v in raw.items()}
+
+
+def _file_fragments(name: str, raw: dict, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The fragments a file's strings may reference: the shared ones, the file's own
+    `fragments:` section, its top-level word lists (growth_up: [...] is {growth_up}),
+    and any `extra` supplied by code. A name defined twice is an error."""
+    shared = fragments()
+    own: dict[str, Any] = dict(raw.get("fragments") or {})
+    for k, v in raw.items():
+        if k not in ("fragments", "patterns") and isinstance(v, list) and all(isinstance(x, str) for x in v):
+            own.setdefault(k, v)
+    for k, v in (extra or {}).items():
+        if k in own:
+            raise ValueError(f"rules/{name}: fragment {{{k}}} is defined by the file and by the code")
+        own[k] = v
+    clash = sorted(set(own) & set(shared))
+    if clash:
+        raise ValueError(f"rules/{name}: fragments {clash} are already defined in {FRAGMENTS_FILE}")
+    if not own:
+        return shared
+    return _resolve({**shared, **own}, name)
+
+
+def compile_patterns(name: str, extra: dict[str, str] | None = None, flags: int = 0) -> dict[str, regex.Pattern]:
+    """The `patterns:` section of a rules file, each pattern expanded and compiled. `extra`
+    gives fragments that code builds (an alternation of every unit of measure)."""
+    raw = _read(name)
+    frags = _file_fragments(name, raw, extra)
+    return {k: regex.compile(expand(str(v), frags), flags) for k, v in (raw.get("patterns") or {}).items()}
 
 
 def _read(name: str, missing_ok: bool = False) -> Any:
@@ -71,18 +103,30 @@ _REF = regex.compile(r"(?<!\\[pPN])\{(?P<name>[a-z][a-z0-9_]*)\}")
 
 @cache
 def fragments() -> dict[str, str]:
-    """Every named fragment, its own references expanded."""
+    """Every shared fragment (rules/fragments.yaml), its own references expanded."""
     raw = (_read(FRAGMENTS_FILE, missing_ok=True) or {}).get("fragments") or {}
+    return _resolve(raw, FRAGMENTS_FILE)
+
+
+def _fragment_text(value: Any) -> str:
+    """A fragment's pattern: a string as it is; a list of words or patterns as one
+    non-capturing alternation, longest first (so 同比增长 wins over 增长)."""
+    if isinstance(value, list):
+        return "(?:" + "|".join(sorted({str(v) for v in value}, key=len, reverse=True)) + ")"
+    return str(value)
+
+
+def _resolve(raw: dict[str, Any], where: str) -> dict[str, str]:
     out: dict[str, str] = {}
 
     def resolve(name: str, path: tuple[str, ...]) -> str:
         if name in out:
             return out[name]
         if name not in raw:
-            raise KeyError(f"rules: unknown fragment {{{name}}} (referenced from {' → '.join(path) or 'a rule'})")
+            raise KeyError(f"rules/{where}: unknown fragment {{{name}}} (referenced from {' → '.join(path) or 'a rule'})")
         if name in path:
-            raise ValueError(f"rules: fragment {{{name}}} refers to itself ({' → '.join(path + (name,))})")
-        body = _REF.sub(lambda m: resolve(m.group("name"), path + (name,)), str(raw[name]))
+            raise ValueError(f"rules/{where}: fragment {{{name}}} refers to itself ({' → '.join(path + (name,))})")
+        body = _REF.sub(lambda m: resolve(m.group("name"), path + (name,)), _fragment_text(raw[name]))
         out[name] = body
         return body
 
