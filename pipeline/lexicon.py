@@ -43,18 +43,21 @@ def _load(name: str, missing_ok: bool = False) -> Any:
     if name == FRAGMENTS_FILE or not isinstance(raw, dict):
         return raw
     frags = _file_fragments(name, raw)
-    # `patterns:` are expanded by their users (compile_patterns), which add fragments of their own
-    return {k: (v if k == "patterns" else _expand_all(v, frags)) for k, v in raw.items()}
+    # `fragments:` and `patterns:` are expanded by their users (compile_patterns), which may
+    # add fragments of their own
+    return {k: (v if k in ("fragments", "patterns") else _expand_all(v, frags)) for k, v in raw.items()}
 
 
-def _file_fragments(name: str, raw: dict, extra: dict[str, str] | None = None) -> dict[str, str]:
+def _file_fragments(name: str, raw: dict, extra: dict[str, str] | None = None) -> dict[str, str] | _Fragments:
     """The fragments a file's strings may reference: the shared ones, the file's own
-    `fragments:` section, its top-level word lists (growth_up: [...] is {growth_up}),
+    `fragments:` section, its top-level strings and word lists (growth_up: [...] is {growth_up}),
     and any `extra` supplied by code. A name defined twice is an error."""
     shared = fragments()
     own: dict[str, Any] = dict(raw.get("fragments") or {})
     for k, v in raw.items():
-        if k not in ("fragments", "patterns") and isinstance(v, list) and all(isinstance(x, str) for x in v):
+        if k in ("fragments", "patterns"):
+            continue
+        if isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)):
             own.setdefault(k, v)
     for k, v in (extra or {}).items():
         if k in own:
@@ -65,7 +68,7 @@ def _file_fragments(name: str, raw: dict, extra: dict[str, str] | None = None) -
         raise ValueError(f"rules/{name}: fragments {clash} are already defined in {FRAGMENTS_FILE}")
     if not own:
         return shared
-    return _resolve({**shared, **own}, name)
+    return _Fragments({**shared, **own}, name)
 
 
 def compile_patterns(name: str, extra: dict[str, str] | None = None, flags: int = 0) -> dict[str, regex.Pattern]:
@@ -112,30 +115,46 @@ def _fragment_text(value: Any) -> str:
     """A fragment's pattern: a string as it is; a list of words or patterns as one
     non-capturing alternation, longest first (so 同比增长 wins over 增长)."""
     if isinstance(value, list):
-        return "(?:" + "|".join(sorted({str(v) for v in value}, key=len, reverse=True)) + ")"
+        flat: set[str] = set()
+        for v in value:  # a list may hold lists (YAML aliases of other lists: [*growth_up, *growth_down])
+            flat.update(map(str, v) if isinstance(v, list) else [str(v)])
+        return "(?:" + "|".join(sorted(flat, key=lambda w: (-len(w), w))) + ")"
     return str(value)
 
 
-def _resolve(raw: dict[str, Any], where: str) -> dict[str, str]:
-    out: dict[str, str] = {}
+class _Fragments:
+    """Fragments by name, each expanded when first asked for (a file's fragment that needs
+    a code-built one, such as {units}, is resolved only by the code that supplies it)."""
 
-    def resolve(name: str, path: tuple[str, ...]) -> str:
-        if name in out:
-            return out[name]
-        if name not in raw:
-            raise KeyError(f"rules/{where}: unknown fragment {{{name}}} (referenced from {' → '.join(path) or 'a rule'})")
+    def __init__(self, raw: dict[str, Any], where: str):
+        self.raw, self.where = raw, where
+        self.done: dict[str, str] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.raw
+
+    def __getitem__(self, name: str) -> str:
+        return self.resolve(name, ())
+
+    def resolve(self, name: str, path: tuple[str, ...]) -> str:
+        if name in self.done:
+            return self.done[name]
+        if name not in self.raw:
+            raise KeyError(f"rules/{self.where}: unknown fragment {{{name}}} (referenced from {' → '.join(path) or 'a rule'})")
         if name in path:
-            raise ValueError(f"rules/{where}: fragment {{{name}}} refers to itself ({' → '.join(path + (name,))})")
-        body = _REF.sub(lambda m: resolve(m.group("name"), path + (name,)), _fragment_text(raw[name]))
-        out[name] = body
+            raise ValueError(f"rules/{self.where}: fragment {{{name}}} refers to itself ({' → '.join(path + (name,))})")
+        body = _REF.sub(lambda m: self.resolve(m.group("name"), path + (name,)), _fragment_text(self.raw[name]))
+        self.done[name] = body
         return body
 
-    for name in raw:
-        resolve(name, ())
-    return out
+
+def _resolve(raw: dict[str, Any], where: str) -> dict[str, str]:
+    """Every fragment of `raw`, expanded (an unknown or circular reference is an error)."""
+    frags = _Fragments(raw, where)
+    return {name: frags[name] for name in raw}
 
 
-def expand(pattern: str, frags: dict[str, str] | None = None) -> str:
+def expand(pattern: str, frags: dict[str, str] | _Fragments | None = None) -> str:
     """`pattern` with its `{fragment}` references replaced by the fragments' text."""
     frags = fragments() if frags is None else frags
 
@@ -168,7 +187,7 @@ def strip_local_level(name: str) -> str:
     return name_parts()["local_level"].sub("", name, count=1)
 
 
-def _expand_all(obj: Any, frags: dict[str, str]) -> Any:
+def _expand_all(obj: Any, frags: dict[str, str] | _Fragments) -> Any:
     if isinstance(obj, str):
         return expand(obj, frags)
     if isinstance(obj, list):

@@ -138,3 +138,15 @@ class Task(_Base):
 
 
 Record = Metric | Target | Task
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision of an extraction rule, for `--explain`: which rule read the span
+    [start, end) of the clean text, at which stage, and what came of it."""
+
+    start: int
+    end: int
+    stage: str  # event | target | task
+    rule: str
+    outcome: str  # made, task, held, joined, or "dropped: <why>"

@@ -1422,8 +1422,8 @@ def _warm_worker() -> None:
         lexicon.units()
         lexicon.indicators()
         _n._opencc()
-        _m.P()
-        _t.G()
+        _m.warm()
+        _t.warm()
     except Exception:  # a broken rule file is reported per speech, not here
         pass
     gc.freeze()

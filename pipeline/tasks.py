@@ -29,7 +29,7 @@ import regex
 
 from . import dates, lexicon
 from .lexicon import rx as _rx
-from .records import Task, UnitRef
+from .records import Decision, Task, UnitRef
 from .sentences import clauses
 
 _FLAGS = regex.V1
@@ -290,6 +290,11 @@ class _G:
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
 
 
+def warm() -> None:
+    """Build the grammar now (a worker process does it before its first file)."""
+    G()
+
+
 @cache
 def G() -> _G:
     c = lexicon.rules("task_cues.yaml")
@@ -521,7 +526,7 @@ def _trim_action(text: str) -> str:
 
 def extract(doc, outline, trace: list | None = None) -> list[Task]:
     """Task records of one document. With `trace` (a list), each clause rule's
-    decision is appended to it as (start, end, rule, outcome)."""
+    decision is appended to it as a Decision."""
     g = G()
     if g.lex_fn is not lexicon.units:  # the lexicon was swapped (tests, a reload): rebuild
         G.cache_clear()
@@ -679,7 +684,9 @@ def _r_role(st: _Sent, c: _Clause) -> str | None:
     if not (c.cued and g.role_any.search(c.text)):
         return None
     m = _run("subj_role", c.text, c.masked)
-    s = _subject(m, "s", st.city, c.cs) if m else []
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
     if not s:
         return None
     role = g.roles[m.group("role")]
@@ -777,7 +784,9 @@ def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
     if not any(st.cued[k] and st.bare_at(k) for k in range(c.idx + 1, min(c.idx + 3, len(st.spans)))):
         return None
     m = _run("subj_only", c.text, c.masked)
-    s = _subject(m, "s", st.city, c.cs, strict=True) if m else []
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
     if not s:
         return None
     if st.pending_start is None:
@@ -792,7 +801,9 @@ def _r_after_role(st: _Sent, c: _Clause) -> str | None:
     if not (st.pending_roles and c.cued):
         return None
     m = _run("subj_verb", c.text, c.masked)
-    s = _subject(m, "s", st.city, c.cs) if m else []
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
     if not s:
         return None
     act = m.group("act")
@@ -824,7 +835,9 @@ def _r_require(st: _Sent, c: _Clause) -> str | None:
     if not (c.cued and g.require_any.search(c.text)):
         return None
     m = _run("require", c.text, c.masked, search=True)
-    s = _subject(m, "s", st.city, c.cs) if m else []
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
     if not s:
         return None
     act = m.group("act")
@@ -938,7 +951,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
             for d in st.out[before:]:
                 d.rule = d.rule or rule.name
             if trace is not None:
-                trace.append((cs, ce, rule.name, outcome))
+                trace.append(Decision(cs, ce, "task", rule.name, outcome))
             break
         else:
             before = len(st.out)
@@ -946,7 +959,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
             for d in st.out[before:]:
                 d.rule = d.rule or "pending_roles"
             if trace is not None and outcome:
-                trace.append((cs, ce, "pending_roles", outcome))
+                trace.append(Decision(cs, ce, "task", "pending_roles", outcome))
     if st.pending_roles:
         before = len(st.out)
         st.flush(spans[-1][1] if spans else sent.end)
