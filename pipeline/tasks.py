@@ -281,6 +281,7 @@ class _G:
     past: regex.Pattern
     modal_any: regex.Pattern
     require_any: regex.Pattern
+    x: dict  # the named patterns of task_cues.yaml
     lex: Any = None
     lex_names: frozenset = field(default_factory=frozenset)
     short_names: frozenset = field(default_factory=frozenset)  # the names of two characters
@@ -304,6 +305,7 @@ def G() -> _G:
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
     plain = _build(c, tokens=False)
+    x = lexicon.compile_patterns("task_cues.yaml", {"role_words": _lit(role_words)})
     trie = None
     if names:
         from hanlp_trie import Trie
@@ -332,12 +334,13 @@ def G() -> _G:
         tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
         tag_role=tag_role,
         roles=role_words,
-        quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|由(?!于|此|衷|来)|{_alt(c['weak_verbs'])}"),
+        quick=x["quick"],
         role_any=lexicon.words(_lit(role_words)),
         imperative=lexicon.words(_alt(c["imperative_verbs"])),
         past=regex.compile(c["past_markers"]),
         modal_any=lexicon.words(_alt(c["modal_core"])),
         require_any=lexicon.words(c["require_verbs"]),
+        x=x,
         lex=lex,
         lex_names=frozenset(names),
         short_names=frozenset(n for n in names if len(n) == 2),
@@ -386,7 +389,7 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
         return _Addr("person", name)
     if k["p_named"].match(text):
         # long names are groups (青年党员同志), unless a post stands before the name (常务副县长王刚同志)
-        bare = _POST_BEFORE_NAME.sub("", name)
+        bare = g.x["post_before_name"].sub("", name)
         generic = bool(g.generic_person.match(name)) or len(bare) > 6
         return _Addr("person", name, named=not generic, collective=generic)
     if k["post"].match(text) and not k["p_coll"].match(text):
@@ -421,7 +424,6 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     return None
 
 
-_POST_BEFORE_NAME = regex.compile(r"^\p{Han}{0,6}?(?:书记|县长|区长|市长|镇长|乡长|主任|部长|局长|主席|常委)(?=\p{Han}{1,3}同志$)")
 
 
 def _weak(text: str) -> bool:
@@ -517,7 +519,7 @@ def _copy(addrs: list[_Addr]) -> list[_Addr]:
 def _trim_action(text: str) -> str:
     g = G()
     t = text.strip(" ，,；;。：:")
-    t = _rx(r"^(?:要|都要|也要|务必|必须|一定要|进一步|切实|认真)+").sub("", t)
+    t = g.x["action_lead_words"].sub("", t)
     m = g.deadline.match(t)
     if m:
         t = t[m.end():]
@@ -808,7 +810,7 @@ def _r_after_role(st: _Sent, c: _Clause) -> str | None:
         return None
     act = m.group("act")
     for a, _, _ in s:
-        a.role = "support" if _rx(r"(?:积极)?(?:配合|协助|参与)").match(act) else "responsible"
+        a.role = "support" if G().x["support_verbs"].match(act) else "responsible"
     st.pending += [a for a, _, _ in s]
     st.framing_only = False
     return st.flush(c.ce, act) or "held"
@@ -843,7 +845,7 @@ def _r_require(st: _Sent, c: _Clause) -> str | None:
     act = m.group("act")
     if any(p.search(act) for p in g.non_task):
         return "dropped: the speaker's programme (讲话, 提要求…)"
-    if act.strip() and not _rx(r"(?:越来越|更加|很|非常|不断|的)").match(act):
+    if act.strip() and not g.x["not_an_order"].match(act):
         # 要求县市场监管局会同县商务局开展…: the helpers are support
         addrs = [a for a, _, _ in s] + (_helpers(act, st.city, c.cs + m.start("act")) or [])
         return st.emit(_Draft(c.cs + m.start("s"), c.ce, addrs, act))
@@ -968,7 +970,6 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
     return st.out
 
 
-_OWN_SIDE = regex.compile(r"(?:我们的|咱们的)")
 
 
 def _subj_start(m: regex.Match, cs: int, text: str) -> int:
@@ -976,7 +977,7 @@ def _subj_start(m: regex.Match, cs: int, text: str) -> int:
     if m.group("pre"):
         return cs + m.start("pre")
     s = cs + m.start("s")
-    o = _OWN_SIDE.match(text, s)
+    o = G().x["own_side"].match(text, s)
     return o.end() if o else s
 
 
