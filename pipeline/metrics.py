@@ -50,6 +50,7 @@ class _Grammar:
     delta_down: frozenset
     rank_falls: frozenset
     scopes: frozenset
+    scope_pattern: regex.Pattern  # scopes written as patterns (rules/measures.yaml scope_patterns)
     scope_ends: tuple[str, ...]  # how a name that ends in a scope ends (checked before scope_tail)
     anchors: dict  # literal words each event pattern needs (a clause without them skips it)
     weak_after_han: frozenset
@@ -64,10 +65,13 @@ def grammar() -> _Grammar:
     c = lexicon.rules("metric_cues.yaml")
     kind = {u: k for k, us in m["units"].items() for u in us}
     units = _alt(kind)
+    # scopes are words and patterns (a province's region: 陕南, 川东北)
+    scopes = _alt(m["scopes"]) + "".join(f"|(?:{p})" for p in m.get("scope_patterns") or [])
     # before a rank verb only the plain scopes (在全省县域经济考核中: the scope is 全省, 县域… is the name)
-    plain_scopes = r"\p{Han}{2,3}片区|" + _alt(s for s in m["scopes"] if not (s.startswith("全") and len(s) > 2))
+    plain_scopes = r"\p{Han}{2,3}片区|" + _alt(s for s in m["scopes"] if not (s.startswith("全") and len(s) > 2)) \
+        + "".join(f"|(?:{p})" for p in m.get("scope_patterns") or [])
     x = lexicon.compile_patterns("metric_cues.yaml", {
-        "units": units, "scopes": _alt(m["scopes"]), "plain_scopes": plain_scopes,
+        "units": units, "scopes": scopes, "plain_scopes": plain_scopes,
         "approx_before": _alt(m["approx_before"]),
     })
     tiers = "|".join(c["tiers"])
@@ -84,6 +88,7 @@ def grammar() -> _Grammar:
         delta_down=frozenset(c["delta_down"]),
         rank_falls=frozenset(c["rank_falls"]),
         scopes=frozenset(m["scopes"]),
+        scope_pattern=regex.compile("|".join(f"(?:{p})" for p in m.get("scope_patterns") or []) or r"(?!)"),
         scope_ends=tuple(m["scopes"]) + ("片区", "排名", "排位", "位次"),
         # plain word lists, so `words` compiles them with the standard library's faster scanner
         anchors={
@@ -252,7 +257,8 @@ def _ev_rank_place(clause: str, cs: int, text: str) -> Iterator[_Event]:
             continue
         if m.group("fb") and not scope and verb not in ("排名", "排", "位居", "位列", "居", "跻身", "进入", "排在"):
             continue
-        if scope and not verb and scope not in g.scopes and not g.x["open_scope_ok"].search(scope):
+        if scope and not verb and scope not in g.scopes and not g.scope_pattern.fullmatch(scope) \
+                and not g.x["open_scope_ok"].search(scope):
             continue  # an open scope (two or three characters before 第) needs a rank verb
         if verb in ("是", "为", "在", "获", "获得", "保持", "列") and not scope and not m.group("bottom"):
             continue
@@ -527,7 +533,7 @@ def _clean_np(np: str) -> str:
     x = g.x
     if "由" in np or "从" in np:
         np = x["rank_origin"].sub("", np)
-    if np.endswith(g.scope_ends):
+    if np.endswith(g.scope_ends) or g.scope_pattern.search(np[-4:]):
         np = x["scope_tail"].sub("", np)  # 完成率在全市(12个区县中排第9位): the scope is no part of the name
     if x["not_a_name"].search(np):
         return ""  # a placeholder or a rank inside: what is left is no indicator name
