@@ -28,6 +28,7 @@ from .lexicon import rx as _rx
 from .lexicon import words
 from .numbers import MASK, parse
 from .records import Decision, Metric, Rank, Target
+from .sentences import clauses
 
 # ------------------------------------------------------------ the grammar
 
@@ -114,7 +115,6 @@ def warm() -> None:
     _can_hold()
 
 
-_CLAUSE_SPLIT = words(r"[，,：:；;]")  # (a character class: re scans it faster)
 _MASK_CHAR = regex.compile(lexicon.fragments()["mask_char"])
 _HAN_NUM = regex.compile(r"^[零〇一二两三四五六七八九十百千万亿]+$")
 
@@ -768,12 +768,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
         if not x["worth_a_look"].search(sent.text):
             continue
         last_np: str | None = para[1] if sent.paragraph == para[0] else None
-        clause_start = sent.start
-        spans = []
-        for m in _CLAUSE_SPLIT.finditer(sent.text):
-            spans.append((clause_start, sent.start + m.start()))
-            clause_start = sent.start + m.end()
-        spans.append((clause_start, sent.end))
+        spans = clauses(sent.text, sent.start)
         # where the gate matches: its alternatives hold no clause mark, so each match lies inside
         # one clause, and a clause without one cannot hold an event (one scan for all clauses)
         holds = [sent.start + m.start() for m in _can_hold().finditer(sent.text)]
@@ -977,7 +972,9 @@ def _later_clauses(text: str, clause_end: int, sent_end: int) -> Iterator[str]:
     """The clauses after a number's own, up to the first that holds a number of its own (a date's digits do
     not count): what they say of time and resolve covers the number (…XX项民生工程，力争10月底前基本完成)."""
     g = grammar()
-    for clause in _CLAUSE_SPLIT.split(text[clause_end:sent_end]) if clause_end < sent_end else ():
+    tail = text[clause_end:sent_end] if clause_end < sent_end else ""
+    for a, b in clauses(tail):
+        clause = tail[a:b]
         if g.x["has_number"].search(g.deadline.sub("", clause)):
             return
         yield clause
