@@ -562,6 +562,7 @@ def _np_after(text: str, e: int, ce: int) -> str:
     seg = _rx(r"在$").sub("", seg[: m.start()]) if m else seg  # 17个项目在10月底前全部开工
     seg = _rx(r"[，。；、].*$").sub("", seg)
     seg = x["state_tail"].sub("", seg)  # 还有9个项目未完成…: the state is no part of the name
+    seg = seg.split("及", 1)[0] if "及" in seg[2:] else seg  # 公立医院迁扩建及县医院创建: the first of two
     return seg.strip("的“”")[:20]
 
 
@@ -650,6 +651,8 @@ class _Aim:
     has_cmp: bool  # a comparator word near the number (以上, 控制在 …)
     directive: bool  # the clause opens with a directive verb (加快, 推进 …)
     head: str  # the sentence up to the event
+    part: str | None = None  # review or plan (pipeline/parts.py)
+    kind: str = "speech"  # the document's kind
 
     @property
     def clause_head(self) -> str:
@@ -667,6 +670,24 @@ def _t_no_quantity(a: _Aim) -> Verdict:
 def _t_past_in_clause(a: _Aim) -> Verdict:
     """去年…, 累计…, 已…: the clause reports a past figure."""
     return (False, None) if grammar().x["past_in_clause"].search(a.head) else None
+
+
+def _t_report_review(a: _Aim) -> Verdict:
+    """In the review of a work report every figure is a result: its 全力, 争取到, 完成 and
+    even 目标 tell what was done, unless the clause looks ahead (明年…, 下一步…)."""
+    if a.part == "review" and a.kind in ("work_report", "news") and not grammar().x["looks_ahead"].search(a.clause_head):
+        return False, None
+    return None
+
+
+def _t_report_plan(a: _Aim) -> Verdict:
+    """In the plan of a work report or a division list, a figure after a work verb is an
+    aim with no modal word: 新建2所公立幼儿园, 实施36个老旧小区改造, 全年新增就业5700人."""
+    x = grammar().x
+    if a.part == "plan" and a.kind in ("work_report", "news", "division") and a.ev.kind in ("level", "share") \
+            and x["plan_work"].search(a.clause_head) and not x["past"].search(a.clause_head):
+        return True, "set"
+    return None
 
 
 def _t_modal(a: _Aim) -> Verdict:
@@ -723,6 +744,7 @@ def _t_plan_year(a: _Aim) -> Verdict:
 TARGET_RULES: tuple[tuple[str, Callable[[_Aim], Verdict]], ...] = (
     ("no_quantity", _t_no_quantity),
     ("past_in_clause", _t_past_in_clause),
+    ("report_review", _t_report_review),
     ("modal_cue", _t_modal),
     ("review_or_past", _t_review),
     ("comparator_in_directive", _t_comparator),
@@ -730,6 +752,7 @@ TARGET_RULES: tuple[tuple[str, Callable[[_Aim], Verdict]], ...] = (
     ("directive_verb", _t_directive),
     ("deadline_ahead", _t_deadline_ahead),
     ("plan_year", _t_plan_year),
+    ("report_plan", _t_report_plan),
 )
 
 
@@ -758,12 +781,18 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
     # over sentences joined by ；, which are one sentence for the annotators (上半年，A增长X%；B增长Y%).
     para: tuple[int, str | None] = (-1, None)
     joined, goal_list, prev_par, semi_period = False, False, -1, None
+    goal_dl: str | None = None  # the time a list of aims is for (今年…主要预期目标是：)
     for sent in outline.sentences:
         carry = joined and sent.paragraph == prev_par
         carry_goal = goal_list and carry
         inherited = semi_period if carry else None
         joined = sent.text.rstrip().endswith(("；", ";"))
-        goal_list = bool(carry_goal or x["goal_intro"].search(sent.text)) and joined
+        intro = x["goal_intro"].search(sent.text)
+        if intro:
+            goal_dl = _goal_deadline(outline, sent, intro.start())
+        elif not carry_goal:
+            goal_dl = None
+        goal_list = bool(carry_goal or intro) and joined
         prev_par, semi_period = sent.paragraph, inherited
         if not x["worth_a_look"].search(sent.text):
             continue
@@ -825,6 +854,18 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     # the count names what it counts after its classifier: 示范县和10个省级美丽乡村 ·
                     # 打造A、B两个百亿产业集群 (the list before is the members, not the indicator)
                     np = _clean_np(_np_after(text, ev.end, ce)) or np
+                elif ev.kind == "level" and (g.unit_kind.get(ev.unit or "") == "count" and x["work_then_place"].search(raw)
+                                             or x["only_verbs"].fullmatch(np or "")):
+                    # 完成城区6条道路提升改造 · 全面完成17个奶牛养殖小区项目建设: the count names what it
+                    # counts after its classifier; a place before it is part of the name (城区道路提升改造)
+                    place = x["work_then_place"].search(raw)
+                    after = _clean_np(_np_after(text, ev.end, ce))
+                    np = ((_clean_np(place.group("place")) if place else "") + after) if after else np
+                elif ev.kind == "level" and g.unit_kind.get(ev.unit or "") == "money" and np and np.endswith("投资") \
+                        and text[ev.end : ev.end + 1] == "的":
+                    # 推进总投资103.7亿元的棚户区改造工程: the investment of what follows
+                    after = _clean_np(_np_after(text, ev.end + 1, ce))
+                    np = after + ("总投资" if np.endswith("总投资") else "投资") if after else np
                 elif np and x["directive"].match(np):
                     np = _clean_np(np[x["directive"].match(np).end() :]) or np
                 if (np in g.cues["rate_words"] or np in g.cues["change_words"]) and last_np and not last_np.endswith(np):
@@ -855,7 +896,8 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                 # 争取中央和省级资金12.6亿元 reports money obtained: the not-modality words are no directive either
                 directive = bool(x["directive"].match(clause)) and not g.not_modality.match(clause.lstrip()) \
                     and not x["past"].search(text[sent.start : ev.start])
-                is_t, mod, why = _is_target(_Aim(sent.text, rel, ev, role, has_cmp, directive, sent.text[:rel]))
+                is_t, mod, why = _is_target(_Aim(sent.text, rel, ev, role, has_cmp, directive, sent.text[:rel],
+                                                 outline.part_at(sent.start), outline.kind))
                 if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):
                     if trace is not None:
                         trace.append(Decision(ev.start, ev.end, "target", "rank_aim", "dropped: an aim for a rank (确保…第一方阵)"))
@@ -881,7 +923,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                             doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
                             comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
-                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end),
+                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end) or goal_dl,
                             modality=mod if mod in ("must", "strive") else (_later_modality(text, ce, sent.end) or "set"),
                             rule=f"{e.rule}+{why}",
                         ))
@@ -918,6 +960,23 @@ def _groups(text: str, cs: int, events: list[_Event]) -> list[list[_Event]]:
         else:
             groups.append([ev])
     return groups
+
+
+def _goal_deadline(outline, sent, intro_at: int) -> str | None:
+    """The time a list of aims is for: the time word before its 目标是： (今年, 2021年), else
+    the year its section's heading names, else 全年 for the year's main aims (预期目标)."""
+    x = grammar().x
+    found = None
+    for found in x["goal_time"].finditer(sent.text, 0, intro_at):
+        pass
+    if found:
+        return found.group(0)
+    heads, _ = outline.section_of(sent.start)
+    for head in reversed(heads):
+        m = regex.search(r"(?:19|20)\d\d年", head)
+        if m:
+            return m.group(0)
+    return "全年" if x["main_goals"].search(sent.text) else None
 
 
 def _late_aim(doc, text: str, sent, ev: _Event, sent_mod: str | None) -> tuple[bool, str, str] | None:

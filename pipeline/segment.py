@@ -19,6 +19,7 @@ import regex
 
 from .lexicon import rules
 from .numbers import small_int
+from .parts import Part, document_kind, find_parts, part_at
 from .sentences import Sentence, split_sentences
 
 _R = rules("outline.yaml")
@@ -96,6 +97,8 @@ class Outline:
     salutation: Span | None = None
     preamble: Span | None = None
     closing: Span | None = None
+    kind: str = "speech"  # speech, work_report, news, minutes, notice, division (pipeline/parts.py)
+    parts: list[Part] = field(default_factory=list)  # the review and plan parts
     _starts: list[int] = field(default_factory=list, repr=False)
     _sections: dict[int, tuple[list[str], str]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -130,6 +133,11 @@ class Outline:
             self._sections[key] = ([n.heading for n in chain], chain[0].role)
         heads, role = self._sections[key]
         return list(heads), role
+
+    def part_at(self, offset: int) -> str | None:
+        """review or plan: the part of the document that holds `offset` (None outside any)."""
+        p = part_at(self.parts, offset)
+        return p.role if p else None
 
     def top(self) -> list[Node]:
         return [n for n in self.nodes if n.level == 1]
@@ -346,7 +354,9 @@ def classify(text: str, head: str, subs: list[str] | None = None, body: Span | N
 # ---------------------------------------------------------------- segment
 
 
-def segment(text: str) -> Outline:
+def segment(text: str, year: int | None = None) -> Outline:
+    """The outline of `text`: headings, sections and their roles, sentences, and the
+    document's kind and parts (`year`: the document's own, when known)."""
     cands = [c for c in _raw_candidates(text) if _read_heading(text, c)]
     _resolve_masked(cands)
     cands = _drop_lists(text, cands)
@@ -402,6 +412,8 @@ def segment(text: str) -> Outline:
         if n.parent is not None:
             n.role = nodes[n.parent].role
     out._starts = [n.start for n in nodes]
+    out.kind = document_kind(text)
+    out.parts = find_parts(text, [(n.start, n.heading) for n in nodes if n.level == 1], year)
     return out
 
 
