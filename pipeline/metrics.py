@@ -854,18 +854,18 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     # the count names what it counts after its classifier: 示范县和10个省级美丽乡村 ·
                     # 打造A、B两个百亿产业集群 (the list before is the members, not the indicator)
                     np = _clean_np(_np_after(text, ev.end, ce)) or np
-                elif ev.kind == "level" and (g.unit_kind.get(ev.unit or "") == "count" and x["work_then_place"].search(raw)
-                                             or x["only_verbs"].fullmatch(np or "")):
-                    # 完成城区6条道路提升改造 · 全面完成17个奶牛养殖小区项目建设: the count names what it
-                    # counts after its classifier; a place before it is part of the name (城区道路提升改造)
-                    place = x["work_then_place"].search(raw)
-                    after = _clean_np(_np_after(text, ev.end, ce))
-                    np = ((_clean_np(place.group("place")) if place else "") + after) if after else np
                 elif ev.kind == "level" and g.unit_kind.get(ev.unit or "") == "money" and np and np.endswith("投资") \
                         and text[ev.end : ev.end + 1] == "的":
                     # 推进总投资103.7亿元的棚户区改造工程: the investment of what follows
                     after = _clean_np(_np_after(text, ev.end + 1, ce))
                     np = after + ("总投资" if np.endswith("总投资") else "投资") if after else np
+                elif ev.kind == "level" and (g.unit_kind.get(ev.unit or "") == "count" and _work_then_place(raw, np)
+                                             or x["only_verbs"].fullmatch(np or "")):
+                    # 完成城区6条道路提升改造 · 全面完成17个奶牛养殖小区项目建设: the count names what it
+                    # counts after its classifier; a place before it is part of the name (城区道路提升改造)
+                    place = _work_then_place(raw, np)
+                    after = _clean_np(_np_after(text, ev.end, ce))
+                    np = ((_clean_np(place.group("place")) if place else "") + after) if after else np
                 elif np and x["directive"].match(np):
                     np = _clean_np(np[x["directive"].match(np).end() :]) or np
                 if (np in g.cues["rate_words"] or np in g.cues["change_words"]) and last_np and not last_np.endswith(np):
@@ -945,6 +945,16 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
         para = (sent.paragraph, last_np)
         semi_period = period
     return metrics, targets
+
+
+def _work_then_place(raw: str, np: str | None):
+    """完成城区 before a count: a work verb, then a short place that is all the name left."""
+    x = grammar().x
+    m = x["work_then_place"].search(raw)
+    if not m or not np or not np.endswith(m.group("place")):
+        return None
+    rest = np[: len(np) - len(m.group("place"))]
+    return m if not rest or x["only_verbs"].fullmatch(rest) else None
 
 
 def _groups(text: str, cs: int, events: list[_Event]) -> list[list[_Event]]:

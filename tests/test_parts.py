@@ -76,4 +76,4 @@ def test_diff_of_two_years_compares_plan_with_plan():
 def test_a_count_after_a_work_verb_and_a_place_names_what_follows_it():
     r = extract(REPORT_2022)
     roads = next(t for t in r.targets if t.value == 6 and t.unit == "条")
-    assert roads.indicator == "道路提升改造"
+    assert roads.indicator == "城区道路提升改造"
