@@ -37,8 +37,8 @@ class Result:
 def extract(source: str | Path | Document, meta: dict | None = None) -> Result:
     """Run every stage on a path, a text or an already normalized Document."""
     doc = source if isinstance(source, Document) else normalize(source, meta)
-    year = (doc.meta or {}).get("year")
-    outline = segment(doc.text, int(year) if str(year or "").isdigit() else None)
+    year = str((doc.meta or {}).get("year") or "")
+    outline = segment(doc.text, int(year) if year.isdigit() else None)
     metrics, targets = metrics_mod.extract(doc, outline)
     tasks = tasks_mod.extract(doc, outline)
     for rec in [*metrics, *targets, *tasks]:
