@@ -131,6 +131,8 @@ class _Event:
     compare_to: str | None = None
     multi: bool = False  # one of several values written together (分别增长X%、Y%)
     rule: str = ""  # the event rule that found it
+    name: str | None = None  # the indicator, where the event's own match names it (全市县城建设第一梯队)
+    suffix: str = ""  # added to the indicator: which part of a whole (三次产业结构 11.8︰48.3︰39.9)
 
 
 @cache
@@ -175,8 +177,9 @@ def _ev_growth(clause: str, cs: int, text: str) -> Iterator[_Event]:
         unit, verb, numtxt = m.group("unit"), m.group("verb"), m.group("num")
         if unit in ("个百分点", "百分点"):
             continue  # a delta
-        if not unit and not regex.fullmatch(MASK, numtxt):
-            continue  # 增长3 with no unit: not a rate we can trust
+        if not unit and not regex.fullmatch(MASK, numtxt) and not (
+                m.group("cmp") and g.x["growth_unit_lost"].match(clause, m.end())):
+            continue  # 增长3 with no unit: not a rate we can trust (unless 比上年增长12.5, at the clause's end)
         if _rx(r"[一二三四五六七八九十两百千万]").match(numtxt) and unit not in ("成", "倍"):
             continue  # 提高一步: Chinese numerals only in 两成, 一倍
         down = verb in g.growth_down or verb.endswith(("下降", "减少", "降低", "回落", "下滑", "下跌"))
@@ -288,7 +291,7 @@ def _ev_rank_tier(clause: str, cs: int, text: str) -> Iterator[_Event]:
         tier_clean = tier.strip("“”")
         if tier_clean.endswith("等次"):
             tier_clean = tier_clean[:-2].strip("“”")
-        if clause[m.end() : m.end() + 1] == "的" or (tier_clean in ("前列", "靠前", "前茅") and not scope and verb in (None, "在", "是", "为")):
+        if clause[m.end() : m.end() + 1] == "的" or (tier_clean in ("前列", "靠前", "前茅") and not scope and verb in (None, "在", "是", "为", "走在")):
             continue  # 排名靠前的单位 is a group of units; 走在前列 a boast
         streak = g.x["streak"].search(tier)
         if streak and (g.x["streak_aim_after"].match(clause[m.end():])
@@ -299,9 +302,33 @@ def _ev_rank_tier(clause: str, cs: int, text: str) -> Iterator[_Event]:
             continue  # a bare 前列/靠前 needs a scope or a rank verb; 评价较差 is the grade rule's
         if lettered and not (verb or scope) and not g.x["tier_verb_before"].search(clause[max(0, m.start() - 2) : m.start()]):
             continue
+        if tier_clean in ("首位", "榜首"):  # 排全市首位: the first place, written as a word
+            rk = Rank(scope=scope or _scope_before(clause, m.start()), position=1, from_bottom=False, tier=None)
+            yield _Event("rank", cs + m.start(), cs + m.end(), 1, None, None, rk)
+            continue
         rk = Rank(scope=scope or _scope_before(clause, m.start()), position=None,
                   from_bottom=tier_clean in ("靠后", "末位", "后列"), tier=tier_clean)
         yield _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)
+
+
+def _ev_named_tier(clause: str, cs: int, text: str) -> Iterator[_Event]:
+    """A title won, with its scope and the strength class: 被评为“全省经济实力十强县”,
+    进入全国百强县, 被确定为全省县城建设A类县 (the tier is 十强县, 百强, A类县)."""
+    for m in grammar().x["named_tier"].finditer(clause):
+        rk = Rank(scope=m.group("scope"), position=None, from_bottom=False, tier=m.group("tier"))
+        ev = _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)
+        ev.name = m.group("name") or None
+        yield ev
+
+
+def _ev_scope_name_tier(clause: str, cs: int, text: str) -> Iterator[_Event]:
+    """A scope, the work ranked, then a tier: 全市县城建设第一梯队, 全市规模养猪领先 (the name
+    between scope and tier is the indicator)."""
+    for m in grammar().x["scope_name_tier"].finditer(clause):
+        rk = Rank(scope=m.group("scope"), position=None, from_bottom=False, tier=m.group("tier"))
+        ev = _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)
+        ev.name = m.group("name")
+        yield ev
 
 
 def _ev_grade(clause: str, cs: int, text: str) -> Iterator[_Event]:
@@ -309,6 +336,21 @@ def _ev_grade(clause: str, cs: int, text: str) -> Iterator[_Event]:
     for m in grammar().x["grade"].finditer(clause):
         rk = Rank(scope=None, position=None, from_bottom=False, tier=m.group(1))
         yield _Event("rank", cs + m.start(), cs + m.end(), None, None, None, rk)
+
+
+_SECTORS = ("第一产业", "第二产业", "第三产业")
+
+
+def _ev_structure(clause: str, cs: int, text: str) -> Iterator[_Event]:
+    """The structure of a whole as a:b:c, one share per part: 三次产业结构调整为11.8︰48.3︰39.9."""
+    if "产业" not in clause:
+        return
+    for m in grammar().x["structure"].finditer(clause):
+        nums = [m.group(k) for k in ("a", "b", "c")]
+        for k, n in enumerate(nums):
+            ev = _Event("share", cs + m.start("a"), cs + m.end(), parse(n), None)
+            ev.multi, ev.suffix = True, f"({_SECTORS[k]})"
+            yield ev
 
 
 def _ev_zero(clause: str, cs: int, text: str) -> Iterator[_Event]:
@@ -385,6 +427,9 @@ EVENT_RULES: tuple[EventRule, ...] = (
     EventRule("rank_place", 0, "rank", _ev_rank_place),
     EventRule("rank_tier", 0, "tier", _ev_rank_tier),
     EventRule("grade", 0, None, _ev_grade),
+    EventRule("named_tier", 0, "tier", _ev_named_tier),
+    EventRule("scope_name_tier", 0, "tier", _ev_scope_name_tier),
+    EventRule("structure", 1, None, _ev_structure),
     EventRule("zero", 3, None, _ev_zero),
     EventRule("roman_class", 3, None, _ev_roman_class),
     EventRule("level", 4, "level", _ev_level),
@@ -519,6 +564,8 @@ def _not_a_quantity(text: str, s: int, e: int, numtxt: str, unit: str, clause: s
     if x["peer_count"].match(text, e) or (unit in ("个", "位", "名", "家") and x["meeting_item"].match(text, e)):
         # (N次…作交流发言 is a record of the county's own, kept)
         return "who is compared or who spoke, not a result (*个区县中, 作了发言)"
+    if unit in ("人", "名", "位") and (x["attendance_before"].search(text, max(0, s - 8), s) or x["attendance"].match(text, e)):
+        return "attendance at the meeting (160多名代表与会, 实到45人)"
     if unit == "次" and text[max(0, s - 1) : s] in "届":
         return "a session number (届次)"
     return None
@@ -890,6 +937,9 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     pairs = [(r.indicator, ev) for r in earlier]  # 均位居全市前列
                 else:
                     pairs = [(np or last_np, ev)]
+                if ev.name:  # the event's own match names the indicator (全市县城建设第一梯队)
+                    pairs = [(ev.name, ev)]
+                pairs = [(f"{i or ''}{e.suffix}" if e.suffix else i, e) for i, e in pairs]
                 rel = ev.start - sent.start
                 has_cmp = bool(x["target_comparator"].search(text[max(sent.start, ev.start - 4) : ev.end + 3])) or \
                     "至少" in text[max(sent.start, ev.start - 8) : ev.start]  # 至少新开工1个: a floor set a verb away
