@@ -12,6 +12,7 @@ import hashlib
 import html
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,23 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # line by line: UTF-8, UTF-8 with a few damaged bytes, or another encoding (GBK lines glued in)
+    lines, n_utf8, n_other = [], 0, 0
+    for raw in data.splitlines(keepends=True):
+        try:
+            lines.append(raw.decode("utf-8"))
+            n_utf8 += 1
+        except UnicodeDecodeError:
+            damaged = _damaged_utf8(raw)
+            if damaged is not None:
+                lines.append(damaged)
+                n_utf8 += 1
+            else:
+                lines.append(raw.decode("gb18030", "replace"))
+                n_other += 1
+    if not n_other:
+        # mostly valid UTF-8: the damaged bytes become U+FFFD (removed and counted by normalize_text)
+        return "".join(lines), "utf-8"
     candidates = []
     for enc in ("gb18030", "big5"):
         try:
@@ -146,13 +164,6 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
             continue
         candidates.append((_han_score(text), enc, text))
     # mixed files: lines of UTF-8 and GBK glued together
-    lines, n_utf8 = [], 0
-    for raw in data.splitlines(keepends=True):
-        try:
-            lines.append(raw.decode("utf-8"))
-            n_utf8 += 1
-        except UnicodeDecodeError:
-            lines.append(raw.decode("gb18030", "replace"))
     if 0 < n_utf8 < len(lines) and any(not ln.isascii() for ln in lines if ln):
         mixed = "".join(lines)
         candidates.append((_han_score(mixed) + 0.001, "mixed", mixed))
@@ -162,6 +173,21 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
     if score < 0.05:
         raise InputError(path, f"does not look like Chinese text (best guess {enc}, few common characters)")
     return text, enc
+
+
+def _damaged_utf8(raw: bytes) -> str | None:
+    """A line that is UTF-8 but for a few bad bytes, decoded with each bad byte as U+FFFD;
+    None when the line is in another encoding. Bytes of GBK or Big5 text are seldom valid
+    UTF-8: in such a line the bad bytes outnumber the good multi-byte characters."""
+    text = raw.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - raw.count(b"\xef\xbf\xbd")
+    ascii_ = len(raw.translate(None, _HIGH_BYTES))  # (ASCII bytes decode to themselves)
+    good = len(text) - ascii_ - text.count("\ufffd")
+    return text if good >= _DAMAGE_RATIO * bad else None
+
+
+_HIGH_BYTES = bytes(range(128, 256))
+_DAMAGE_RATIO = 4  # good non-ASCII characters a line needs for each bad byte to count as damaged UTF-8
 
 
 # ---------------------------------------------------------------- HTML
@@ -507,6 +533,29 @@ def _insert(text: str, at: int) -> tuple[str, Pieces]:
     return text[:at] + "\n" + text[at:], pieces
 
 
+@cache
+def _invisible_re() -> regex.Pattern:
+    """Zero-width and direction controls (rules/furniture.yaml) and U+FFFD, the mark of a byte
+    that could not be decoded."""
+    return regex.compile("[" + lexicon.rules("furniture.yaml")["invisible"] + "\ufffd]+")
+
+
+def _invisible(text: str, removed: list[dict]) -> tuple[str, Pieces | None, int]:
+    """Remove invisible characters and replacement characters; each kind is counted in `removed`.
+    Also returns how many replacement characters (undecodable bytes) there were."""
+    rx = _invisible_re()
+    if not rx.search(text):
+        return text, None, 0
+    bad = text.count("\ufffd")
+    hidden = sum(len(m) for m in rx.findall(text)) - bad
+    text, pieces = substitute(text, rx, lambda m: "")
+    if hidden:
+        removed.append({"reason": "invisible characters (zero-width, direction marks)", "count": hidden})
+    if bad:
+        removed.append({"reason": "undecodable bytes (U+FFFD)", "count": bad})
+    return text, pieces, bad
+
+
 # ---------------------------------------------------------------- entry points
 
 
@@ -522,6 +571,9 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
     if looks_like_html(text):
         text, html_pieces, html_title = html_body(text)
         steps.append(html_pieces)
+    text, pieces, undecodable = _invisible(text, removed)
+    if pieces:
+        steps.append(pieces)
     text, pieces = substitute(text, _PINYIN, lambda m: "")
     if pieces:
         steps.append(pieces)
@@ -557,6 +609,8 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
     if meta_override:
         doc.meta.update({k: v for k, v in meta_override.items() if v is not None})
         doc.meta.setdefault("overridden", sorted(meta_override))
+    if undecodable:
+        doc.warnings.append(f"{undecodable} bytes could not be decoded and were dropped (U+FFFD in the source)")
     if text and text[-1] not in "。！？!?”」』）)…":
         doc.warnings.append("text ends mid-sentence: the speech may be truncated")
         doc.meta["truncated"] = True
