@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make run    create .venv if missing, install, ingest corpus/ into outputs/speeches.db, show the 发改 tasks
-#   make test   create .venv if missing, install with test extras, run the whole suite
+#   make test   create .venv if missing, install with the test and Ray extras, run the whole suite
+#               (the Ray extra: the cluster path of tests/test_parallel.py runs on every change)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,ray]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -4,6 +4,8 @@ The public API, for notebooks and scripts (the README's "Python API" shows it at
 
     import pipeline as sm
     r = sm.extract("corpus/000_f11bba97cbee365b.txt")   # a path, raw text, or a Document
+    r = sm.extract_text(untrusted)                       # text only: never opened as a path
+    r = sm.extract_file("speech.txt")                    # a path only
     r.metrics, r.targets, r.tasks, r.outline
     r.to_dataframe("tasks")                              # pandas
     r.to_dicts()                                         # the exchange format (shared/eval/FORMAT.md)
@@ -29,6 +31,8 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _PUBLIC: dict[str, str] = {
     "extract": "extraction",
+    "extract_text": "extraction",
+    "extract_file": "extraction",
     "Result": "extraction",
     "Store": "store",
     "Document": "normalize",
@@ -44,7 +48,7 @@ _PUBLIC: dict[str, str] = {
 __all__ = ["__version__", *_PUBLIC]
 
 if TYPE_CHECKING:
-    from .extraction import Result, extract
+    from .extraction import Result, extract, extract_file, extract_text
     from .normalize import Document, InputError
     from .records import Metric, Rank, Target, Task, UnitRef
     from .segment import Outline

@@ -1,96 +1,22 @@
-"""speechminer's command line: a thin layer over the pipeline functions.
+"""speechminer's command line: a thin layer over the library's functions.
 
-Commands that read files live here; commands over the database are in
-cli_db.py and register themselves on the same group.
+The group and the output helpers are in cli_base.py; this module holds the
+commands that read files (normalize, show, extract) and pulls in the database
+commands (cli_db.py) and the web explorer (cli_serve.py), which register
+themselves on the same group.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
-from pathlib import Path
-from typing import Any, Iterable, Iterator
 
 import click
-from rich.console import Console
 
+from .cli_base import console, emit_rows, err_console, main, report_error, report_failure
+from .ingest import iter_inputs
 from .normalize import InputError
 
-console = Console()
-err_console = Console(stderr=True)
-
-TEXT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".md", ""}
-
-
-def iter_inputs(paths: Iterable[str]) -> Iterator[Path]:
-    """Files named, and the text files inside folders named (sorted, recursive)."""
-    for name in paths:
-        p = Path(name)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES and not f.name.startswith(".") \
-                        and not f.name.endswith((".meta.json", ".meta.yaml", ".meta.yml")):
-                    yield f
-        else:
-            yield p
-
-
-def report_error(err: Exception, path: Path | str | None = None) -> None:
-    if isinstance(err, InputError):
-        err_console.print(f"[red]error[/red] {err.path}: {err.reason}", highlight=False, soft_wrap=True)
-    else:
-        err_console.print(f"[red]error[/red] {path}: {type(err).__name__}: {err}", highlight=False, soft_wrap=True)
-
-
-def emit_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, title: str | None = None) -> None:
-    """Print rows as a rich table, CSV, JSON or JSON Lines."""
-    columns = columns or (list(rows[0].keys()) if rows else [])
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
-    elif fmt == "jsonl":
-        for r in rows:
-            click.echo(json.dumps(r, ensure_ascii=False, default=str))
-    elif fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: _cell(r.get(k)) for k in columns})
-        click.echo(buf.getvalue(), nl=False)
-    else:
-        from rich.table import Table
-
-        table = Table(title=title, show_lines=False, header_style="bold")
-        for c in columns:
-            table.add_column(c, overflow="fold")
-        for r in rows:
-            table.add_row(*(_cell(r.get(c)) for c in columns))
-        console.print(table)
-        if not rows:
-            console.print("[dim](no rows)[/dim]")
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False)
-    return str(v)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="speechminer")
-def main() -> None:
-    """speechminer: facts from Chinese local-government speeches.
-
-    \b
-    Typical use:
-      speechminer ingest corpus/                 # run the pipeline, store in outputs/speeches.db
-      speechminer tasks --unit 发改               # tasks assigned to 发改 (alias aware)
-      speechminer metrics --indicator 固定资产投资  # indicator values over time
-      speechminer extract a.txt --format jsonl   # records in the exchange format
-    """
+__all__ = ["main", "iter_inputs"]
 
 
 @main.command("normalize")
@@ -169,13 +95,14 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
       speechminer extract corpus/ --format jsonl > pred.jsonl
       speechminer extract speech.txt --type target
     """
-    from .extraction import extract
+    from .extraction import extract_file
 
     failed = 0
     rows: list[dict] = []
-    for path in iter_inputs(files):
+    problems: list[tuple[str, str]] = []
+    for path in iter_inputs(files, problems):
         try:
-            result = extract(path)
+            result = extract_file(path)
         except InputError as err:
             report_error(err)
             failed += 1
@@ -190,6 +117,9 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
                 click.echo(json.dumps(r, ensure_ascii=False))
         else:
             rows.extend(recs)
+    for name, reason in problems:  # a folder with nothing to read in it
+        report_failure(name, reason)
+        failed += 1
     if fmt == "table":
         for kind in ("metric", "target", "task"):
             sub = [r for r in rows if r["type"] == kind]
@@ -202,10 +132,6 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
         sys.exit(1)
 
 
-from . import cli_db  # noqa: F401,E402  database commands (ingest, tasks, targets, metrics, search, diff …)
-
-try:  # the web explorer (serve), kept in its own module
-    from . import cli_serve  # noqa: F401,E402
-except ImportError as _err:  # pragma: no cover - only while cli_serve is missing
-    if "cli_serve" not in str(_err):
-        raise
+# the database commands (ingest, tasks, targets, metrics, search, diff …) and the web explorer register
+# themselves on `main` when imported; after the file commands, so that `--help` lists those first
+from . import cli_db, cli_serve  # noqa: F401,E402

@@ -1,20 +1,26 @@
 """Database commands: ingest, tasks, targets, metrics, search, diff, export, units, speeches, doctor.
 
-Registered on cli.main when cli.py imports this module. Every user value is
-passed to SQL as a bound parameter (see store.py).
+Registered on cli_base.main when cli.py imports this module. Each command
+parses its arguments and prints; the work is done by library functions
+(Store, ingest.tasks_from_files, diff). Only `ingest` and `merge` open the
+database for writing; every other command opens it read-only and refuses a
+file that is not a speechminer database.
 """
 from __future__ import annotations
 
 import json
 import math
 import sys
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from rich.markup import escape
 
-from .cli import console, emit_rows, err_console, iter_inputs, main, report_error
-from .store import DEFAULT_DB, TABLES, AmbiguousSpeech, Rows, SpeechNotFound, Store, default_workers
+from . import diff as diff_mod
+from .cli_base import emit_rows, err_console, main, report_failure
+from .db import DEFAULT_DB, LOCK_TIMEOUT, TABLES, DatabaseLocked, NotSpeechminerDatabase, Rows, SchemaOutOfDate
+from .ingest import default_workers, shard_files, tasks_from_files
+from .store import AmbiguousSpeech, SpeechNotFound, Store
 
 FORMATS = ["table", "csv", "json"]
 
@@ -29,16 +35,35 @@ def format_option(choices=FORMATS):
                         help="Output format.")
 
 
-def _open(db_path: str, must_exist: bool = True) -> Store:
-    if must_exist and db_path != ":memory:" and not Path(db_path).exists():
-        err_console.print(f"[red]error[/red] no database at {db_path}: run `speechminer ingest PATH…` first "
-                          "(or pass --db)", highlight=False)
-        sys.exit(2)
+def _fail(message: str, status: int = 2) -> NoReturn:
+    err_console.print(f"[red]error[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(status)
+
+
+def _waiting(db_path: str):
+    """A lock-wait message for a writer: printed when the wait starts and every few seconds after."""
+
+    def tell(waited: float, holder: str | None) -> None:
+        err_console.print(f"[yellow]waiting[/yellow] {escape(db_path)}: the database's write lock is held by "
+                          f"{escape(holder or 'another connection')} ({waited:.0f} s so far); will retry",
+                          highlight=False, soft_wrap=True)
+
+    return tell
+
+
+def _open(db_path: str, write: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> Store:
+    """The store for a command: read-only for queries (the file must be a speechminer database);
+    for writing (ingest, merge) created or migrated, never another program's file."""
     try:
-        return Store(db_path, frames=False)  # Rows, not DataFrames: no pandas import for queries
-    except Exception as err:  # not a database, newer schema, locked …
-        err_console.print(f"[red]error[/red] cannot open {db_path}: {err}", highlight=False)
-        sys.exit(2)
+        if write:
+            return Store(db_path, frames=False, lock_timeout=lock_timeout, on_lock_wait=_waiting(db_path))
+        return Store(db_path, frames=False, readonly=True)  # Rows, not DataFrames: no pandas import for queries
+    except FileNotFoundError:
+        _fail(f"no database at {db_path}: run `speechminer ingest PATH…` first (or pass --db)")
+    except (NotSpeechminerDatabase, SchemaOutOfDate, DatabaseLocked) as err:
+        _fail(str(err))
+    except Exception as err:  # unreadable, a folder, …
+        _fail(f"cannot open {db_path}: {err}")
 
 
 def _clean(v: Any) -> Any:
@@ -66,9 +91,24 @@ def _emit(df, fmt: str, columns: list[str] | None, title: str | None = None) -> 
         emit_rows(rows, fmt, list(df.columns))
 
 
-def _bad_value(err: Exception) -> None:
-    err_console.print(f"[red]error[/red] {err}", highlight=False)
-    sys.exit(2)
+def _bad_value(err: Exception) -> NoReturn:
+    _fail(str(err))
+
+
+def lock_timeout_option(f):
+    return click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0, 86400),
+                        help="Seconds to wait for the database's write lock when another process holds it.")(f)
+
+
+def _locked(err: DatabaseLocked, db_path: str) -> NoReturn:
+    summary = getattr(err, "summary", None)
+    kept = f"; {summary.stored()} speeches stored before it stay stored" if summary else ""
+    _fail(f"{err}{kept}; run the same command again to store the rest", status=1)
+
+
+def _failed(status: str, name: str, detail: str) -> None:
+    if status == "failed":
+        report_failure(name, detail, word="failed")
 
 
 # ---------------------------------------------------------------- ingest
@@ -82,30 +122,32 @@ def _bad_value(err: Exception) -> None:
                    "One writer stores their records.")
 @click.option("--force", is_flag=True, help="Re-extract files even when their content is already stored.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")
+@lock_timeout_option
 @format_option(["table", "json"])
-def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int | None, force: bool, quiet: bool, fmt: str) -> None:
+def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int | None, force: bool, quiet: bool,
+               lock_timeout: float, fmt: str) -> None:
     """Run the pipeline on PATHS (files or folders) and store the results.
 
     Each speech is stored whole or not at all: content already stored (by the
     same rules/ and version) is skipped, the same content after a rules change
     is re-extracted ("updated"), a file whose content changed replaces its old
     records, a file that fails is reported on one line and skipped. The exit
-    status is 1 if any file failed.
+    status is 1 if any file failed. The database must be new or speechminer's;
+    while another process holds its write lock, ingest waits (--lock-timeout).
 
     \b
     Examples:
       speechminer ingest corpus/
       speechminer ingest corpus/ new/speech.txt --db outputs/speeches.db -j 2
     """
-    store = _open(db_path, must_exist=False)
-
-    def event(status: str, name: str, detail: str) -> None:
-        if status == "failed":
-            err_console.print(f"[red]failed[/red] {name}: {detail}", highlight=False, soft_wrap=True)
-
-    summary = store.ingest(paths, progress=not quiet, workers=workers or default_workers(), force=force,
-                           on_event=event)
-    store.close()
+    store = _open(db_path, write=True, lock_timeout=lock_timeout)
+    try:
+        summary = store.ingest(paths, progress=not quiet, workers=workers or default_workers(), force=force,
+                               on_event=_failed)
+    except DatabaseLocked as err:
+        _locked(err, db_path)
+    finally:
+        store.close()
     if fmt == "json":
         click.echo(json.dumps({**summary.counts(), "updated": len(summary.updated),
                                "failures": [{"file": f, "reason": r} for f, r in summary.failed],
@@ -120,8 +162,9 @@ def ingest_cmd(paths: tuple[str, ...], db_path: str, workers: int | None, force:
 @click.argument("shards", nargs=-1, required=True, type=click.Path())
 @db_option
 @click.option("--force", is_flag=True, help="Rewrite speeches even when the same content and extractor are stored.")
+@lock_timeout_option
 @format_option(["table", "json"])
-def merge_cmd(shards: tuple[str, ...], db_path: str, force: bool, fmt: str) -> None:
+def merge_cmd(shards: tuple[str, ...], db_path: str, force: bool, lock_timeout: float, fmt: str) -> None:
     """Load JSON Lines shards (written by the Ray runner) into the database.
 
     SHARDS are .jsonl files or folders of them. Each line is one speech (stored
@@ -133,18 +176,14 @@ def merge_cmd(shards: tuple[str, ...], db_path: str, force: bool, fmt: str) -> N
       python -m pipeline.ray_runner corpus/ --out shards/ --workers 2
       speechminer merge shards/ --db outputs/speeches.db
     """
-    files: list[str] = []
-    for name in shards:
-        p = Path(name)
-        files += [str(f) for f in sorted(p.glob("*.jsonl"))] if p.is_dir() else [name]
-    store = _open(db_path, must_exist=False)
-
-    def event(status: str, name: str, detail: str) -> None:
-        if status == "failed":
-            err_console.print(f"[red]failed[/red] {name}: {detail}", highlight=False, soft_wrap=True)
-
-    summary = store.merge(files, force=force, on_event=event)
-    store.close()
+    files = shard_files(shards)
+    store = _open(db_path, write=True, lock_timeout=lock_timeout)
+    try:
+        summary = store.merge(files, force=force, on_event=_failed)
+    except DatabaseLocked as err:
+        _locked(err, db_path)
+    finally:
+        store.close()
     if fmt == "json":
         click.echo(json.dumps({**summary.counts(), "updated": len(summary.updated), "shards": len(files),
                                "failures": [{"file": f, "reason": r} for f, r in summary.failed], "db": db_path},
@@ -161,54 +200,6 @@ def merge_cmd(shards: tuple[str, ...], db_path: str, force: bool, fmt: str) -> N
 TASK_COLUMNS = ["doc", "period", "section", "units", "role", "action", "deadline", "sentence"]
 
 
-def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None):
-    """Tasks extracted from files directly (no database), filtered like Store.tasks."""
-    from . import lexicon
-    from .extraction import extract
-    from .fold import fold_unit
-
-    want_keys: set[str] = set()
-    want_folds: set[str] = set()
-    substring = None
-    if unit:
-        entry = None
-        try:
-            entry = lexicon.unit_lookup(unit) or lexicon.unit_lookup(fold_unit(unit))
-        except Exception:
-            pass
-        if entry:
-            want_keys = {entry["key"]}
-            want_folds = {fold_unit(a) for a in [entry["name"], *entry.get("aliases", []), *entry.get("short", [])]}
-        want_folds |= {unit, fold_unit(unit)}
-        if not entry:
-            substring = unit
-    rows, failed = [], 0
-    for path in iter_inputs(files):
-        try:
-            res = extract(path)
-        except Exception as err:
-            report_error(err, path)
-            failed += 1
-            continue
-        sents = res.outline.sentences
-        for t in res.tasks:
-            hits = [u for u in t.units if not unit or (u.key and u.key in want_keys) or fold_unit(u.name) in want_folds
-                    or (substring and substring in u.name)]
-            if role:
-                hits = [u for u in hits if u.role == role] if unit else [u for u in t.units if u.role == role]
-            if (unit or role) and not hits:
-                continue
-            sent = next((s.text for s in sents if s.start <= t.start < s.end), None)
-            rows.append({"doc": res.doc.doc_id, "title": res.doc.meta.get("title"), "locality": res.doc.meta.get("locality"),
-                         "period": res.doc.meta.get("period"), "meeting_date": res.doc.meta.get("meeting_date"),
-                         "section": " › ".join(t.section), "units": "、".join(f"{u.name}({u.role})" for u in t.units),
-                         "role": ",".join(sorted({u.role for u in hits})) or None, "action": t.action,
-                         "deadline": t.deadline, "addressee": t.addressee, "persons": json.dumps(t.persons, ensure_ascii=False),
-                         "sentence": sent, "evidence": t.evidence, "start": t.start, "end": t.end})
-    return Rows(["doc", "title", "locality", "period", "meeting_date", "section", "units", "role", "action",
-                 "deadline", "addressee", "persons", "sentence", "evidence", "start", "end"], rows), failed
-
-
 @main.command("tasks")
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("--unit", "-u", help="Responsible unit, as people write it (发改, 县发改局, 发改委 …).")
@@ -216,7 +207,7 @@ def _tasks_from_files(files: tuple[str, ...], unit: str | None, role: str | None
 @click.option("--locality", help="Only speeches of this place (e.g. 凤县).")
 @click.option("--since", help="From this period on: 2023Q1, 2023 or 2023-07.")
 @click.option("--until", help="Up to this period: 2023Q4, 2023 or 2023-12.")
-@click.option("--limit", type=int, help="At most this many rows.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
 @db_option
 @format_option()
 def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) -> None:
@@ -231,11 +222,11 @@ def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) ->
       speechminer tasks --unit 发改 corpus/004_586566592891807d.txt
     """
     if files:
-        df, failed = _tasks_from_files(files, unit, role)
-        if locality:
-            df = df.filter(lambda r: r["locality"] == locality)
-        if limit:
-            df = df.head(limit)
+        try:
+            df, failed = tasks_from_files(files, unit=unit, role=role, locality=locality, limit=limit,
+                                          on_error=report_failure)
+        except ValueError as err:
+            _bad_value(err)
         _emit(df, fmt, TASK_COLUMNS, title=f"tasks ({len(df)})")
         if failed:
             sys.exit(1)
@@ -300,7 +291,7 @@ def metrics_cmd(indicator, locality, since, until, db_path, fmt) -> None:
 @main.command("search")
 @click.argument("text")
 @click.option("--locality", help="Only speeches of this place.")
-@click.option("--limit", default=200, show_default=True, type=int)
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1), help="At most this many sentences.")
 @db_option
 @format_option()
 def search_cmd(text, locality, limit, db_path, fmt) -> None:
@@ -314,7 +305,10 @@ def search_cmd(text, locality, limit, db_path, fmt) -> None:
       speechminer search "项目 开工" --format json
     """
     store = _open(db_path)
-    df = store.search(text, limit=limit, locality=locality)
+    try:
+        df = store.search(text, limit=limit, locality=locality)
+    except ValueError as err:
+        _bad_value(err)
     _emit(df, fmt, ["doc", "period", "section", "sentence"], title=f"sentences with {text} ({len(df)})")
 
 
@@ -341,8 +335,6 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
       speechminer diff corpus/000_f11bba97cbee365b.txt corpus/001_4e6ed94fc7db992f.txt --format markdown
       speechminer diff --locality 青山县 --from 2023Q2 --to 2023Q3 --changes-only
     """
-    from . import diff as diff_mod
-
     store = _open(db_path)
     try:
         if speeches:
@@ -354,8 +346,7 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
                 raise click.UsageError("give two speeches A B, or --locality X --from P --to Q")
             sa, sb, changes = store.diff_period_changes(locality, from_period, to_period)
     except (SpeechNotFound, AmbiguousSpeech, ValueError) as err:
-        err_console.print(f"[red]error[/red] {err}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(str(err))
     if changes_only:
         changes = [c for c in changes if c.status != "kept"]
     if fmt == "markdown":
@@ -364,7 +355,7 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
     df = diff_mod.to_dataframe(changes)
     n = diff_mod.summary(changes)
     _emit(df, fmt, ["kind", "status", "subject", "details", "a_sentence", "b_sentence"],
-          title=f"{diff_mod._label(sa)} → {diff_mod._label(sb)}: "
+          title=f"{diff_mod.label(sa)} → {diff_mod.label(sb)}: "
                 f"{n['changed']} changed, {n['new']} new, {n['dropped']} dropped, {n['kept']} kept")
 
 
@@ -411,11 +402,11 @@ def export_cmd(table, fmt, output, db_path) -> None:
                 fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
                 n += 1
         else:
-            cur = store.conn.execute(f"SELECT * FROM {table}")  # table checked against TABLES by click.Choice
+            columns, values = store.table_rows(table)
             w = csv.writer(fh)
-            w.writerow([d[0] for d in cur.description])
-            for r in cur:
-                w.writerow(r)
+            w.writerow(columns)
+            for tup in values:
+                w.writerow(tup)
                 n += 1
     finally:
         if output:

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from .cli import err_console, main
-from .store import DEFAULT_DB
+from .cli_base import err_console, main
+from .db import DEFAULT_DB
 
 
 @main.command("serve")
@@ -40,10 +40,10 @@ def serve_cmd(db_path: str, host: str, port: int, no_views: bool) -> None:
         sys.exit(2)
     from .store import Store
 
-    try:  # bring the schema and lexicon tables up to date before serving
-        Store(db_path).close()
+    try:  # read-only: a file that is not a speechminer database of this schema is refused untouched
+        Store(db_path, readonly=True, frames=False).close()
     except Exception as err:
-        err_console.print(f"[red]error[/red] cannot open {db_path}: {err}", highlight=False)
+        err_console.print(f"[red]error[/red] cannot serve {escape(db_path)}: {escape(str(err))}", highlight=False)
         sys.exit(2)
     name = Path(db_path).stem
     err_console.print(f"serving {db_path} at http://{host}:{port}/{name} (Ctrl-C to stop)", highlight=False)

@@ -300,7 +300,7 @@ def _md(s: Any) -> str:
     return str(s if s is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def _label(s: dict | str | None) -> str:
+def label(s: dict | str | None) -> str:
     if isinstance(s, dict):
         bits = [s.get("title") or s.get("doc") or s.get("id", "")[:10]]
         if s.get("locality") or s.get("period"):
@@ -313,7 +313,7 @@ def to_markdown(changes: list[Change], a: dict | str | None = None, b: dict | st
                 include_kept: bool = True) -> str:
     """A report: counts, then changed, new, dropped (and kept) commitments with both sentences."""
     n = summary(changes)
-    lines = [f"# Commitments: {_label(a) or 'A'} → {_label(b) or 'B'}", "",
+    lines = [f"# Commitments: {label(a) or 'A'} → {label(b) or 'B'}", "",
              f"{n['changed']} changed, {n['new']} new, {n['dropped']} dropped, {n['kept']} kept.", ""]
     titles = {"changed": "Changed", "new": "New", "dropped": "Dropped", "kept": "Kept"}
     for status in ("changed", "new", "dropped", "kept"):

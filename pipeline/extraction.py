@@ -7,7 +7,7 @@ from typing import Any
 
 from . import metrics as metrics_mod
 from . import tasks as tasks_mod
-from .normalize import Document, normalize
+from .normalize import Document, normalize, normalize_file, normalize_text
 from .records import Metric, Target, Task
 from .segment import Outline, segment
 
@@ -35,8 +35,28 @@ class Result:
 
 
 def extract(source: str | Path | Document, meta: dict | None = None) -> Result:
-    """Run every stage on a path, a text or an already normalized Document."""
+    """Run every stage on a path, a text or an already normalized Document.
+
+    A `str` is read as a path when it is one line with a file suffix that names an existing
+    file, and as the text itself otherwise. For text from elsewhere (a web form, a queue),
+    call `extract_text`, which never opens a file; for a path, `extract_file`."""
     doc = source if isinstance(source, Document) else normalize(source, meta)
+    return _run(doc)
+
+
+def extract_text(text: str, meta: dict | None = None, doc_id: str = "text") -> Result:
+    """Run every stage on a text (never read as a path). Raises `InputError` for what is no speech."""
+    if not isinstance(text, str):
+        raise TypeError(f"extract_text takes a str, not {type(text).__name__} (for a path: extract_file)")
+    return _run(normalize_text(text, doc_id=doc_id, meta_override=meta))
+
+
+def extract_file(path: str | Path, meta: dict | None = None, data: bytes | None = None) -> Result:
+    """Run every stage on the file at `path` (`data`: its bytes, when read already). Raises `InputError`."""
+    return _run(normalize_file(path, meta, data=data))
+
+
+def _run(doc: Document) -> Result:
     year = str((doc.meta or {}).get("year") or "")
     outline = segment(doc.text, int(year) if year.isdigit() else None)
     metrics, targets = metrics_mod.extract(doc, outline)

@@ -18,7 +18,31 @@ import yaml
 
 # libyaml's loader when PyYAML was built with it: the rules load in a tenth of the pure-Python time
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-RULES = Path(os.environ.get("SPEECHMINER_RULES", Path(__file__).resolve().parent.parent / "rules"))
+
+
+def _rules_location() -> Path:
+    """Where rules/ is: $SPEECHMINER_RULES; else the checkout's top-level rules/ when running from the
+    source tree (an editable install, or the tree on PYTHONPATH); else the copy packaged in the
+    wheel as pipeline/rules, found through importlib.resources."""
+    env = os.environ.get("SPEECHMINER_RULES")
+    if env:
+        return Path(env)
+    tree = Path(__file__).resolve().parent.parent
+    if (tree / "rules").is_dir() and (tree / "pyproject.toml").is_file():
+        return tree / "rules"
+    from importlib.resources import files
+
+    return Path(str(files("pipeline") / "rules"))
+
+
+RULES = _rules_location()
+
+
+def rules_dir() -> Path:
+    """The rules/ folder the loaders read (RULES: tests and embedding code may point it elsewhere)."""
+    return Path(RULES)
+
+
 
 
 @cache
@@ -333,10 +357,19 @@ def _load_jieba():
     return jieba
 
 
+def cache_dir() -> Path:
+    """Where generated files go: $XDG_CACHE_HOME/speechminer, else ~/.cache/speechminer
+    (never the installed package, which may be read-only or shared)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "speechminer"
+
+
 @cache
 def jieba_userdict() -> Path:
-    """A jieba user dictionary generated from the lexicons (models/userdict.txt)."""
-    out = Path(__file__).resolve().parent.parent / "models" / "userdict.txt"
+    """A jieba user dictionary generated from the lexicons, in the cache directory.
+
+    Its name carries a hash of its content, so installs with other rules never share
+    (or rewrite) one file."""
     words: set[str] = set()
     try:
         words |= set(units()["alias"])
@@ -347,13 +380,19 @@ def jieba_userdict() -> Path:
     except FileNotFoundError:
         pass
     body = "".join(f"{w} 2000 n\n" for w in sorted(words) if len(w) >= 2 and " " not in w)
-    try:
-        if not out.exists() or out.read_text(encoding="utf-8") != body:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(body, encoding="utf-8")
-    except OSError:  # read-only install: use a temp file
-        import tempfile
+    import hashlib
+    import tempfile
 
-        out = Path(tempfile.gettempdir()) / "speechminer-userdict.txt"
-        out.write_text(body, encoding="utf-8")
-    return out
+    name = f"userdict-{hashlib.sha256(body.encode('utf-8')).hexdigest()[:16]}.txt"
+    for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"speechminer-{os.getuid() if hasattr(os, 'getuid') else 0}"):
+        out = folder / name
+        try:
+            if not out.exists() or out.read_text(encoding="utf-8") != body:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = out.with_suffix(f".{os.getpid()}.part")
+                tmp.write_text(body, encoding="utf-8")
+                os.replace(tmp, out)  # whole or absent, also with two processes writing at once
+            return out
+        except OSError:  # no writable cache (a locked-down home): try the temporary folder
+            continue
+    raise OSError("no writable cache directory for the jieba user dictionary")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
@@ -22,7 +25,8 @@ import regex
 from . import lexicon
 from .offsets import OffsetMap, Pieces, substitute
 
-MAX_BYTES = 200 * 1024 * 1024  # larger files are refused with a clear message
+MAX_BYTES = 200 * 1024 * 1024  # larger files are refused with a clear message (checked while reading)
+PIPE_TIMEOUT = 10.0  # seconds a pipe may stay silent (a FIFO nobody writes to) before it is refused
 
 
 class InputError(Exception):
@@ -559,11 +563,21 @@ def _invisible(text: str, removed: list[dict]) -> tuple[str, Pieces | None, int]
 # ---------------------------------------------------------------- entry points
 
 
+# UTF-16 halves with no partner: a Python string can hold them, UTF-8 (and every later step) cannot
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", path: str | None = None,
                    sha256: str = "", meta_override: dict | None = None) -> Document:
     """Normalize already-decoded text."""
     from . import meta as meta_mod
 
+    surrogates = 0
+    try:
+        raw = source.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: each becomes U+FFFD (same length, offsets unchanged)
+        source, surrogates = _SURROGATE.subn("\ufffd", source)
+        raw = source.encode("utf-8")
     steps: list[Pieces] = []
     removed: list[dict] = []
     text = source
@@ -594,11 +608,13 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
         encoding=encoding,
         script=script,
         path=path,
-        sha256=sha256 or hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        sha256=sha256 or hashlib.sha256(raw).hexdigest(),
         placeholders=[(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)] if _PLACEHOLDER_CHAR.search(text) else [],
         repairs=repairs,
         removed=removed,
     )
+    if surrogates:
+        doc.warnings.append(f"{surrogates} lone surrogate code point(s) replaced by U+FFFD")
     if not source.strip():  # after a BOM, or white space bytes.strip() does not know (U+3000)
         raise InputError(path, "empty file" if not source else "the file holds only white space")
     if not regex.search(r"\p{Han}", text):
@@ -645,7 +661,11 @@ def sidecar(path: Path) -> dict | None:
     """Metadata from NAME.meta.json or NAME.meta.yaml beside the speech."""
     for ext in (".meta.json", ".meta.yaml", ".meta.yml"):
         side = path.with_name(path.stem + ext)
-        if side.exists():
+        try:
+            found = side.is_file()
+        except (OSError, ValueError):  # a speech's name so long that the sidecar's would be too long
+            found = False
+        if found:
             raw = side.read_text(encoding="utf-8")
             if ext == ".meta.json":
                 return json.loads(raw)
@@ -655,21 +675,98 @@ def sidecar(path: Path) -> dict | None:
     return None
 
 
-def normalize_file(path: str | Path, meta_override: dict | None = None) -> Document:
-    """Read, decode and normalize one file. Raises InputError with the reason."""
-    path = Path(path)
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def _too_large(path: str | Path, size: int | None = None) -> InputError:
+    got = f"{size // 2**20} MiB" if size is not None else "more"
+    return InputError(path, f"file too large ({got} > {MAX_BYTES // 2**20} MiB)")
+
+
+def read_input(path: str | Path) -> bytes:
+    """The bytes of a speech file, read once, the size checked while reading. Raises InputError.
+
+    A regular file or a pipe (a FIFO, or `<(cat f)` in a shell) is read; anything else (a
+    device such as /dev/zero, a socket) is refused without reading. A pipe that sends nothing
+    for PIPE_TIMEOUT seconds (a FIFO no program writes to) is refused instead of waited on.
+    """
     try:
-        if path.is_dir():
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
             raise InputError(path, "is a folder, not a file")
-        data = path.read_bytes()
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            raise InputError(path, f"not a regular file or a pipe ({_kind(st.st_mode)}): not read")
+        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_BYTES:
+            raise _too_large(path, st.st_size)
+        # non-blocking: opening a FIFO that has no writer returns at once instead of waiting for one
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(path, "file not found (moved or deleted?)") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
     except IsADirectoryError:
         raise InputError(path, "is a folder, not a file") from None
+    except (OSError, ValueError) as err:  # a name too long for the system, a NUL in it
+        raise InputError(path, f"cannot read: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        mode = os.fstat(fd).st_mode  # what was opened (the name may have changed since the stat)
+        if stat.S_ISFIFO(mode):
+            return _read_pipe(fd, path)
+        if not stat.S_ISREG(mode):
+            raise InputError(path, f"not a regular file or a pipe ({_kind(mode)}): not read")
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_BYTES:  # grew since the stat
+                raise _too_large(path)
+            chunks.append(chunk)
     except OSError as err:
         raise InputError(path, f"cannot read: {err.strerror or err}") from None
+    finally:
+        os.close(fd)
+
+
+def _read_pipe(fd: int, path: str | Path) -> bytes:
+    """A pipe's bytes until its writer closes it, giving up after PIPE_TIMEOUT seconds of silence."""
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if not poller.poll(int(PIPE_TIMEOUT * 1000)):
+            what = "sent nothing" if not size else "stalled"
+            raise InputError(path, f"a pipe that {what} for {PIPE_TIMEOUT:g} s (is any program writing to it?)")
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise _too_large(path)
+        chunks.append(chunk)
+
+
+def normalize_file(path: str | Path, meta_override: dict | None = None, data: bytes | None = None) -> Document:
+    """Read, decode and normalize one file. Raises InputError with the reason.
+
+    `data`: the file's bytes when the caller has read them already (a pipe can be read only once)."""
+    path = Path(path)
+    if data is None:
+        data = read_input(path)
     text, encoding = decode(data, path)
     override = dict(sidecar(path) or {})
     override.update(meta_override or {})

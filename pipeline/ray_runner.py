@@ -3,7 +3,7 @@
     speechminer-ray (python -m pipeline.ray_runner) PATHS… --out shards/ [--workers 2] [--address auto]
     speechminer merge shards/*.jsonl --db outputs/speeches.db
 
-Each shard line is one speech: the plain rows `store.rows_from_result` builds
+Each shard line is one speech: the plain rows `ingest.extract_rows` returns
 (the same dicts `ingest`'s worker processes send to its writer), or a failure
 `{"file": …, "error": reason}`. Ray is an optional extra
 (`pip install 'speechminer[ray]'`); `write_shards` does the same without Ray
@@ -16,39 +16,28 @@ shared too, and merged into SQLite by one process.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
+
+from .ingest import iter_inputs, read_shard, shard_line, warm_worker
+
+__all__ = ["write_shards", "run_ray", "read_shard", "extract_line", "Extractor", "main"]
 
 SHARD_GLOB = "*.jsonl"
+extract_line = shard_line  # one shard line for one file: its rows as JSON, or its failure
 
 
 def _files(paths: Iterable[str | os.PathLike]) -> list[str]:
-    from .cli import iter_inputs
-
     return [str(Path(f).resolve()) for f in iter_inputs([str(p) for p in paths])]
-
-
-def extract_line(path: str) -> str:
-    """One shard line for one file: its rows as JSON, or its failure."""
-    from .store import _extract_rows, _reason
-
-    try:
-        rows = _extract_rows(path)
-    except Exception as err:  # one bad file is one failure line, never a failed job
-        return json.dumps({"file": path, "error": _reason(err)}, ensure_ascii=False)
-    return json.dumps(rows, ensure_ascii=False, default=str)
 
 
 class Extractor:
     """Stateful Ray Data callable: loads the rules once per actor, then maps batches of paths."""
 
     def __init__(self) -> None:
-        from .store import _warm_worker
-
-        _warm_worker()
+        warm_worker()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         return {"record": [extract_line(str(p)) for p in batch["path"]]}
@@ -92,7 +81,7 @@ def run_ray(paths: Iterable[str | os.PathLike], out: str | os.PathLike, workers:
         ray.init(**kw)
         started = True
     try:
-        ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=max(1, min(len(files), workers * 4)))
+        ds: Any = ray.data.from_items([{"path": f} for f in files], override_num_blocks=max(1, min(len(files), workers * 4)))
         ds = ds.map_batches(Extractor, batch_size=batch_size, concurrency=workers, num_cpus=1)
         before = set(out.glob("*.json")) | set(out.glob(SHARD_GLOB))
         ds.write_json(str(out))
@@ -106,42 +95,6 @@ def run_ray(paths: Iterable[str | os.PathLike], out: str | os.PathLike, workers:
     finally:
         if started:
             ray.shutdown()
-
-
-def read_shard(shard: str | os.PathLike) -> Iterator[tuple[str, str | None, Any]]:
-    """(name, path, rows or an exception) for each line of a shard, for `Store.write_stream`.
-
-    Accepts plain lines (rows or failures) and Ray's `{"record": "<json>"}` wrapping.
-    A broken line (a shard cut short) is one failure naming the shard and line.
-    """
-    from .store import ExtractFailed
-
-    shard = Path(shard)
-    try:
-        fh = open(shard, encoding="utf-8")
-    except OSError as err:
-        yield str(shard), None, ExtractFailed(f"cannot read shard: {err.strerror or err}")
-        return
-    with fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{shard}:{i}"
-            try:
-                obj = json.loads(line)
-                if isinstance(obj, dict) and set(obj) == {"record"} and isinstance(obj["record"], str):
-                    obj = json.loads(obj["record"])
-            except ValueError as err:
-                yield where, None, ExtractFailed(f"broken shard line: {err}")
-                continue
-            if not isinstance(obj, dict):
-                yield where, None, ExtractFailed("broken shard line: not an object")
-            elif "error" in obj:
-                yield str(obj.get("file") or where), None, ExtractFailed(str(obj["error"]))
-            elif not {"speech", "sections", "sentences", "metrics", "targets", "tasks"} <= set(obj):
-                yield where, None, ExtractFailed("broken shard line: not a speech's rows")
-            else:
-                yield str(obj["speech"].get("path") or where), obj["speech"].get("path"), obj
 
 
 def main(argv: list[str] | None = None) -> int:

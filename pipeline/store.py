@@ -1,236 +1,49 @@
 """Stage 5, store: the extracted facts of many speeches in one SQLite file.
 
-`Store(path)` opens (and creates or migrates) the database; `ingest(paths)`
-runs the pipeline on files and writes one transaction per speech; the query
-methods return pandas DataFrames. Every user value reaches SQL as a bound
-parameter; the only names ever formatted into SQL are table names checked
-against `TABLES`.
-
-Full-text search: SQLite's FTS5 default tokenizer reads a run of Han
-characters as one token, so `考核` would never match. Sentences are therefore
-indexed as overlapping character pairs of each Han run (考核评价 → 考核 核评 评价;
-numbers and Latin words whole), separated by spaces, in a contentless table
-without positions. A query asks for every pair of the term, and the sentences
-found are kept when their text holds the term itself: any substring of two or
-more characters is found, whatever a word segmenter would have made of it, and
-indexing costs a few string operations instead of a jieba pass (which took more
-time than extraction). A 1-character query falls back to a substring scan.
+`Store(path)` opens a database for writing (creating or migrating it; see db.py),
+`Store(path, readonly=True)` for queries only. `ingest(paths)` runs the pipeline
+on files (ingest.py) and the writer here stores one speech per savepoint, many
+per transaction; the query methods return pandas DataFrames (or `Rows`). Every
+user value reaches SQL as a bound parameter; the only names ever formatted into
+SQL are table names checked against `TABLES`.
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import operator
 import os
 import sqlite3
-import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import regex
 
-from .fold import fold_indicator, fold_unit, like_escape  # noqa: F401  (re-exported)
+from . import db as db_mod
+from . import diff as diff_mod
+from . import ingest as ingest_mod
 from . import lexicon
+from . import rows as rows_mod
+from .db import (DEFAULT_DB, SCHEMA_VERSION, TABLES, DatabaseLocked, NotSpeechminerDatabase,
+                 Rows, SchemaOutOfDate, fts_query, fts_tokens, query_limit, query_text)
+from .fold import fold_indicator, fold_unit, like_escape
+from .ingest import ExtractFailed, IngestSummary, default_workers
+from .normalize import InputError
+from .rows import extractor_version, rows_from_result
 
-SCHEMA_VERSION = 4  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor;
-                    # 4: indicator_names (indicator lookups by index, not by scanning every record)
-DEFAULT_DB = "outputs/speeches.db"
+# the store's names, and those it re-exports for code written before the split (pipeline.store.X)
+__all__ = ["Store", "Rows", "IngestSummary", "SpeechNotFound", "AmbiguousSpeech", "DatabaseLocked",
+           "NotSpeechminerDatabase", "SchemaOutOfDate", "ExtractFailed", "DEFAULT_DB", "SCHEMA_VERSION", "TABLES",
+           "default_workers", "extractor_version", "rows_from_result", "fts_tokens", "fts_query", "fold_unit",
+           "fold_indicator", "like_escape"]
+
 BATCH_SPEECHES = 64    # the writer commits after this many speeches …
 BATCH_SECONDS = 0.5    # … or this long, whichever comes first (each speech in its own savepoint)
 BY_SPEECH_MIN_TASKS = 2000  # a unit with this many tasks or more is paged by walking speeches in order
 SEARCH_WALK_MIN = 20000  # a search term in this many sentences or more: walk speeches in order instead
-
-# tables `export` and `doctor` may name (the only identifiers formatted into SQL)
-TABLES = ("speeches", "sections", "sentences", "metrics", "targets", "tasks", "task_units",
-          "units", "unit_aliases", "indicators", "indicator_aliases")
-
-DDL = """
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS speeches (
-  id TEXT PRIMARY KEY,            -- sha256 of the file's bytes
-  path TEXT, doc TEXT, title TEXT, locality TEXT, level TEXT, speaker_role TEXT,
-  meeting_date TEXT, period TEXT, period_reviewed TEXT, period_planned TEXT, year INTEGER,
-  script TEXT, encoding TEXT, repairs INTEGER, chars INTEGER, truncated INTEGER,
-  ingested_at TEXT, meta TEXT, text TEXT,
-  extractor TEXT                  -- extractor_version() that produced the records
-);
-CREATE INDEX IF NOT EXISTS speeches_path ON speeches(path);
-CREATE INDEX IF NOT EXISTS speeches_locality ON speeches(locality, period);
-CREATE INDEX IF NOT EXISTS speeches_period ON speeches(period);
-CREATE INDEX IF NOT EXISTS speeches_date_doc ON speeches(meeting_date, doc);  -- speeches in the order queries list them
-CREATE TABLE IF NOT EXISTS sections (
-  id INTEGER PRIMARY KEY,
-  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
-  idx INTEGER NOT NULL, parent_idx INTEGER, level INTEGER, label TEXT, heading TEXT,
-  path TEXT, headings TEXT, role TEXT, start INTEGER, head_end INTEGER, "end" INTEGER
-);
-CREATE INDEX IF NOT EXISTS sections_speech ON sections(speech_id, idx);
-CREATE TABLE IF NOT EXISTS sentences (
-  id INTEGER PRIMARY KEY,
-  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
-  idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, paragraph INTEGER,
-  section TEXT, text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sentences_speech ON sentences(speech_id, start);
--- contentless, no positions: the index only finds candidate sentences (every pair of a term in
--- them), the query then checks the sentence text itself; storing the tokens and their positions
--- tripled what a speech writes. A speech's rows are deleted with its tokens recomputed from
--- sentences.text (see Store._delete). Stores made before this keep their table, which works as is.
-CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(tokens, content='', detail=none);
-CREATE TABLE IF NOT EXISTS metrics (
-  id INTEGER PRIMARY KEY,
-  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
-  sentence_id INTEGER REFERENCES sentences(id) ON DELETE CASCADE,
-  start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
-  indicator TEXT, indicator_key TEXT, indicator_fold TEXT, period TEXT, measure TEXT,
-  value REAL, masked INTEGER, unit TEXT, direction TEXT,
-  rank_scope TEXT, rank_position INTEGER, rank_from_bottom INTEGER, rank_tier TEXT,
-  compare_to TEXT, evidence TEXT
-);
-CREATE INDEX IF NOT EXISTS metrics_speech ON metrics(speech_id);
-CREATE INDEX IF NOT EXISTS metrics_sentence ON metrics(sentence_id);
-CREATE INDEX IF NOT EXISTS metrics_indicator ON metrics(indicator_key);
-CREATE INDEX IF NOT EXISTS metrics_indicator_fold ON metrics(indicator_fold);
-CREATE TABLE IF NOT EXISTS targets (
-  id INTEGER PRIMARY KEY,
-  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
-  sentence_id INTEGER REFERENCES sentences(id) ON DELETE CASCADE,
-  start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
-  indicator TEXT, indicator_key TEXT, indicator_fold TEXT, comparator TEXT,
-  value REAL, masked INTEGER, unit TEXT, deadline TEXT, deadline_from TEXT, deadline_to TEXT,
-  modality TEXT, units TEXT, owners TEXT, evidence TEXT
-);
-CREATE INDEX IF NOT EXISTS targets_speech ON targets(speech_id);
-CREATE INDEX IF NOT EXISTS targets_sentence ON targets(sentence_id);
-CREATE INDEX IF NOT EXISTS targets_indicator ON targets(indicator_key);
-CREATE INDEX IF NOT EXISTS targets_indicator_fold ON targets(indicator_fold);
-CREATE TABLE IF NOT EXISTS tasks (
-  id INTEGER PRIMARY KEY,
-  speech_id TEXT NOT NULL REFERENCES speeches(id) ON DELETE CASCADE,
-  sentence_id INTEGER REFERENCES sentences(id) ON DELETE CASCADE,
-  start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
-  action TEXT, persons TEXT, deadline TEXT, deadline_from TEXT, deadline_to TEXT,
-  addressee TEXT, units TEXT, owners TEXT, evidence TEXT
-);
-CREATE INDEX IF NOT EXISTS tasks_speech ON tasks(speech_id, start);
-CREATE INDEX IF NOT EXISTS tasks_sentence ON tasks(sentence_id);
-CREATE TABLE IF NOT EXISTS task_units (
-  id INTEGER PRIMARY KEY,
-  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
-  role TEXT, name TEXT NOT NULL, name_fold TEXT NOT NULL,
-  unit_key TEXT,                  -- canonical key (rules/units.yaml) or NULL; not a foreign key:
-  kind TEXT, collective INTEGER,  -- records outlive lexicon edits
-  key_source TEXT                 -- extractor | store (resolved from unit_aliases; redone on lexicon change)
-);
-CREATE INDEX IF NOT EXISTS task_units_task ON task_units(task_id);
-CREATE INDEX IF NOT EXISTS task_units_key ON task_units(unit_key, task_id, role);
-CREATE INDEX IF NOT EXISTS task_units_fold ON task_units(name_fold, task_id, role);
-CREATE INDEX IF NOT EXISTS task_units_name ON task_units(name, task_id, role);
-CREATE TABLE IF NOT EXISTS unit_names (name TEXT PRIMARY KEY, name_fold TEXT NOT NULL);
--- every indicator name written in a metric or target, once: a lookup by part of a name scans
--- these few thousand names, then reads the records through the indicator_fold indexes
-CREATE TABLE IF NOT EXISTS indicator_names (name TEXT PRIMARY KEY, name_fold TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT, collective INTEGER);
-CREATE TABLE IF NOT EXISTS unit_aliases (
-  alias TEXT NOT NULL, unit_key TEXT NOT NULL REFERENCES units(key) ON DELETE CASCADE,
-  kind TEXT NOT NULL,             -- name | alias | short | fold
-  PRIMARY KEY (alias, unit_key)
-);
-CREATE INDEX IF NOT EXISTS unit_aliases_key ON unit_aliases(unit_key);
-CREATE TABLE IF NOT EXISTS indicators (key TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT, unit TEXT);
-CREATE TABLE IF NOT EXISTS indicator_aliases (
-  alias TEXT NOT NULL, indicator_key TEXT NOT NULL REFERENCES indicators(key) ON DELETE CASCADE,
-  kind TEXT NOT NULL, PRIMARY KEY (alias, indicator_key)
-);
-CREATE INDEX IF NOT EXISTS indicator_aliases_key ON indicator_aliases(indicator_key);
-"""
-
-# ---------------------------------------------------------------- folding
-
-# ---------------------------------------------------------------- tokens for FTS
-
-# a run of Han characters, or a run of other letters and digits
-_RUN = regex.compile(r"(\p{Han}+)|((?:(?!\p{Han})[\p{L}\p{N}])+)")
-INDEX_FORMAT = "fts-bigram-1"  # part of the extractor version: a change re-indexes stored speeches
-
-
-def fts_tokens(text: str) -> str:
-    """Text as space-separated index tokens: Han character pairs, other words whole."""
-    out: list[str] = []
-    for run, other in _RUN.findall(text):
-        if other:
-            out.append(other)
-        elif len(run) > 1:
-            out += map(operator.add, run, run[1:])  # the pairs, built in C
-        else:
-            out.append(run)
-    return " ".join(out)
-
-
-def fts_query(term: str) -> str | None:
-    """An FTS5 MATCH expression for one search term: every pair of it (and every other word).
-
-    It finds the sentences that hold all of them, in any order; the caller keeps those whose
-    text contains the term (the index has no positions to check adjacency with)."""
-    if any(len(run) == 1 for run, _ in _RUN.findall(term)):
-        return None  # one Han character is no pair: the caller scans the text instead
-    grams = dict.fromkeys(fts_tokens(term).split())  # the index's own tokens, each once
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams) or None
-
-
-# ---------------------------------------------------------------- extractor version
-
-_EXTRACTOR: dict[str, str] = {}
-
-
-def _rules_dir() -> Path:
-    rules = Path(lexicon.RULES)
-    if not rules.is_dir():  # installed without the source tree: rules ship next to the package
-        alt = Path(lexicon.__file__).resolve().parent / "rules"
-        rules = alt if alt.is_dir() else rules
-    return rules
-
-
-def extractor_version() -> str:
-    """A short hash of every file in rules/ and the package version (computed once per process).
-
-    Stored with each speech: content whose sha256 is stored under another
-    extractor version is re-extracted by `ingest` (reported as "updated").
-    """
-    rules = _rules_dir()
-    key = str(rules)
-    if key not in _EXTRACTOR:
-        from . import __version__
-
-        h = hashlib.sha256(f"speechminer {__version__} {INDEX_FORMAT}\n".encode())
-        files = sorted(f for f in rules.rglob("*") if f.is_file()) if rules.is_dir() else []
-        for f in files:
-            h.update(f.relative_to(rules).as_posix().encode() + b"\0")
-            h.update(f.read_bytes())
-            h.update(b"\0")
-        _EXTRACTOR[key] = f"{__version__}+{h.hexdigest()[:16]}"
-    return _EXTRACTOR[key]
-
-
-def _lexicon_files_digest() -> str | None:
-    """Hash of units.yaml and indicators.yaml as files, or None when the loaders are not the file readers."""
-    if not (hasattr(lexicon.units, "cache_info") and hasattr(lexicon.indicators, "cache_info")):
-        return None  # replaced (tests, embedding code): always compare the parsed content
-    h = hashlib.sha256()
-    rules = _rules_dir()
-    for name in ("units.yaml", "indicators.yaml"):
-        f = rules / name
-        try:
-            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
-        except OSError:
-            h.update(name.encode() + b"\0missing\0")
-    return h.hexdigest()
+ROLES = ("lead", "responsible", "support")
 
 
 def _set_lexicon_files(c: sqlite3.Connection, files: str | None) -> None:
@@ -239,176 +52,6 @@ def _set_lexicon_files(c: sqlite3.Connection, files: str | None) -> None:
     else:
         c.execute("DELETE FROM store_meta WHERE key = 'lexicon_files'")
 
-
-# ---------------------------------------------------------------- ingest rows
-
-
-@dataclass
-class IngestSummary:
-    added: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
-    updated: list[str] = field(default_factory=list)  # same content, re-extracted (rules or version changed)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def counts(self) -> dict[str, int]:
-        """added, unchanged, replaced, failed; and updated when some speech was re-extracted."""
-        out = {k: len(getattr(self, k)) for k in ("added", "unchanged", "replaced", "failed")}
-        if self.updated:
-            out["updated"] = len(self.updated)
-        return out
-
-    def __str__(self) -> str:
-        c = self.counts()
-        text = f"added {c['added']}, unchanged {c['unchanged']}, replaced {c['replaced']}, failed {c['failed']}"
-        return text + (f", updated {c['updated']} (re-extracted: rules or version changed)" if c.get("updated") else "")
-
-
-def _num(v: Any) -> tuple[float | None, int]:
-    if v == "masked":
-        return None, 1
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v), 0
-    try:
-        return (float(v), 0) if v is not None else (None, 0)
-    except (TypeError, ValueError):
-        return None, 0
-
-
-def _owners(units) -> str:
-    return "、".join(f"{u.name}({u.role})" for u in units)
-
-
-def rows_from_result(result, path: str | None = None) -> dict[str, Any]:
-    """Plain rows for one extracted speech (picklable: built in worker processes).
-
-    Sentence references are local indexes (`_sent`); the writer turns them into ids.
-    """
-    doc, outline = result.doc, result.outline
-    m = doc.meta or {}
-    speech = {
-        "id": doc.sha256, "path": path or doc.path, "doc": doc.doc_id, "title": m.get("title") or None,
-        "locality": m.get("locality"), "level": m.get("level"), "speaker_role": m.get("speaker_role"),
-        "meeting_date": m.get("meeting_date"), "period": m.get("period"),
-        "period_reviewed": m.get("period_reviewed"), "period_planned": m.get("period_planned"),
-        "year": m.get("year"), "script": doc.script, "encoding": doc.encoding, "repairs": len(doc.repairs),
-        "chars": len(doc.text), "truncated": int(bool(m.get("truncated"))),
-        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "meta": json.dumps(m, ensure_ascii=False, default=str), "text": doc.text,
-        "extractor": extractor_version(),
-    }
-    sections = []
-    for i, n in enumerate(outline.nodes):
-        chain = outline.chain(n)
-        sections.append({"idx": i, "parent_idx": n.parent, "level": n.level, "label": n.label, "heading": n.heading,
-                         "path": n.path, "headings": " › ".join(c.heading for c in chain), "role": n.role,
-                         "start": n.start, "head_end": n.head_end, "end": n.end})
-    sents = list(outline.sentences)
-    starts = [s.start for s in sents]
-    sentences = []
-    for i, s in enumerate(sents):
-        heads, _ = outline.section_of(s.start)
-        sentences.append({"idx": i, "start": s.start, "end": s.end, "paragraph": s.paragraph,
-                          "section": " › ".join(heads) or None, "text": s.text, "_tokens": fts_tokens(s.text)})
-
-    def sent_of(offset: int) -> int | None:
-        i = bisect.bisect_right(starts, offset) - 1
-        return i if i >= 0 and offset < sents[i].end else (i if i >= 0 else None)
-
-    def base(r) -> dict[str, Any]:
-        return {"_sent": sent_of(r.start), "start": r.start, "end": r.end,
-                "section": " › ".join(r.section) or None, "section_role": r.section_role}
-
-    metrics = []
-    for r in result.metrics:
-        v, masked = _num(r.value)
-        rk = r.rank
-        pos, _ = _num(rk.position) if rk else (None, 0)
-        metrics.append({**base(r), "indicator": r.indicator, "indicator_key": r.indicator_key,
-                        "indicator_fold": fold_indicator(r.indicator), "period": r.period, "measure": r.measure,
-                        "value": v, "masked": masked, "unit": r.unit, "direction": r.direction,
-                        "rank_scope": rk.scope if rk else None, "rank_position": int(pos) if pos is not None else None,
-                        "rank_from_bottom": int(rk.from_bottom) if rk else None, "rank_tier": rk.tier if rk else None,
-                        "compare_to": r.compare_to, "evidence": r.evidence})
-    targets = []
-    for r in result.targets:
-        v, masked = _num(r.value)
-        dr = r.deadline_range or (None, None)
-        targets.append({**base(r), "indicator": r.indicator, "indicator_key": r.indicator_key,
-                        "indicator_fold": fold_indicator(r.indicator), "comparator": r.comparator, "value": v,
-                        "masked": masked, "unit": r.unit, "deadline": r.deadline, "deadline_from": dr[0],
-                        "deadline_to": dr[1], "modality": r.modality,
-                        "units": json.dumps([u.to_dict() for u in r.units], ensure_ascii=False),
-                        "owners": _owners(r.units) or None, "evidence": r.evidence})
-    tasks = []
-    for r in result.tasks:
-        dr = r.deadline_range or (None, None)
-        tasks.append({**base(r), "action": r.action, "persons": json.dumps(r.persons, ensure_ascii=False),
-                      "deadline": r.deadline, "deadline_from": dr[0], "deadline_to": dr[1],
-                      "addressee": r.addressee, "units": json.dumps([u.to_dict() for u in r.units], ensure_ascii=False),
-                      "owners": _owners(r.units) or None, "evidence": r.evidence,
-                      "_units": [{"role": u.role, "name": u.name, "name_fold": fold_unit(u.name), "unit_key": u.key,
-                                  "kind": u.kind, "collective": int(bool(u.collective))} for u in r.units]})
-    return {"speech": speech, "sections": sections, "sentences": sentences,
-            "metrics": metrics, "targets": targets, "tasks": tasks}
-
-
-def _extract_rows(path: str) -> dict[str, Any]:
-    """Worker: run the pipeline on one file and return its rows (or raise)."""
-    from .extraction import extract
-
-    return rows_from_result(extract(Path(path)), path)
-
-
-class ExtractFailed(Exception):
-    """A failure in a worker process, sent back as its one-line reason (any exception pickles this way)."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
-
-
-def _extract_rows_in_worker(path: str) -> dict[str, Any] | ExtractFailed:
-    try:
-        return _extract_rows(path)
-    except Exception as err:
-        return ExtractFailed(_reason(err))
-
-
-def _resolved(path: str | os.PathLike, dirs: dict[str, str]) -> str:
-    """`str(Path(path).resolve())`, with the folder's resolution looked up in `dirs` after its
-    first file; a file that is itself a link is resolved whole."""
-    p = Path(path)
-    if p.is_symlink():
-        return str(p.resolve())
-    parent = str(p.parent)
-    if parent not in dirs:
-        dirs[parent] = str(p.parent.resolve())
-    return os.path.join(dirs[parent], p.name)
-
-
-def _file_id(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _reason(err: BaseException) -> str:
-    from .normalize import InputError
-
-    if isinstance(err, (InputError, ExtractFailed)):
-        return err.reason
-    if isinstance(err, FileNotFoundError):
-        return "file not found"
-    if isinstance(err, PermissionError):
-        return "permission denied"
-    return f"{type(err).__name__}: {err}"
 
 
 class SpeechNotFound(LookupError):
@@ -441,95 +84,51 @@ def _bound(value: str | None, upper: bool) -> tuple[str, str] | None:
     raise ValueError(f"not a period or date: {value!r} (use 2023Q3, 2023 or 2023-07)")
 
 
+
 # ---------------------------------------------------------------- the store
 
 
-class Rows:
-    """A query result without pandas (what `Store(frames=False)` returns): columns and dict rows.
+def _tell_waiting(path: str) -> Callable[[float, str | None], None]:
+    """The default `on_lock_wait`: one log line (a CLI passes its own that prints)."""
+    import logging
 
-    Enough of the DataFrame surface for the CLI: `columns`, `empty`, `len()`,
-    `to_dict("records")`; `to_pandas()` for the rest.
-    """
+    log = logging.getLogger("speechminer")
 
-    def __init__(self, columns: list[str], records: list[dict[str, Any]]):
-        self.columns, self.records = list(columns), records
+    def tell(waited: float, holder: str | None) -> None:
+        log.warning("%s: waiting for the write lock (%.0f s so far), held by %s", path, waited,
+                    holder or "another connection")
 
-    @property
-    def empty(self) -> bool:
-        return not self.records
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self):
-        return iter(self.records)
-
-    def to_dict(self, orient: str = "records") -> list[dict[str, Any]]:
-        if orient != "records":
-            raise ValueError("Rows.to_dict supports orient='records' only (use to_pandas())")
-        return list(self.records)
-
-    def to_pandas(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.records, columns=self.columns)
-
-    def filter(self, keep) -> "Rows":
-        return Rows(self.columns, [r for r in self.records if keep(r)])
-
-    def head(self, n: int) -> "Rows":
-        return Rows(self.columns, self.records[:n])
-
-
-def _wal(conn: sqlite3.Connection, timeout: float) -> None:
-    """Put the database in WAL mode, waiting out another process doing the same.
-
-    Switching a new file to WAL takes an exclusive lock, and SQLite answers a
-    second connection racing for it with SQLITE_BUSY at once, without calling
-    the busy handler; two ingests started together into a new database hit
-    this. Retry until the connection's timeout.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err) and "busy" not in str(err):
-                raise
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+    return tell
 
 
 class Store:
     """A SQLite database of ingested speeches and their records."""
 
     def __init__(self, path: str | os.PathLike = DEFAULT_DB, *, readonly: bool = False, timeout: float = 30.0,
-                 frames: bool = True):
-        """`frames=False`: query methods return `Rows` instead of pandas DataFrames (no pandas import)."""
+                 frames: bool = True, lock_timeout: float = db_mod.LOCK_TIMEOUT,
+                 on_lock_wait: Callable[[float, str | None], None] | None = None):
+        """Open (`readonly=False`: create or migrate) the database at `path`.
+
+        `readonly=True`: the file must exist and be a speechminer database of this schema; it is
+        opened read-only and never written. Otherwise a new file is created and a speechminer
+        one migrated; another program's database is refused untouched (NotSpeechminerDatabase).
+        A writer waits up to `lock_timeout` seconds for the write lock held by another process,
+        calling `on_lock_wait(seconds waited, holder)` meanwhile, then raises DatabaseLocked.
+        `frames=False`: query methods return `Rows` instead of pandas DataFrames (no pandas import).
+        """
         self.frames = frames
         self.path = str(path)
-        if self.path != ":memory:":
-            if readonly and not Path(self.path).exists():
-                raise FileNotFoundError(f"no database at {self.path} (run `speechminer ingest` first)")
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+        self.readonly = readonly
+        self.lock_timeout = lock_timeout
+        self.on_lock_wait = on_lock_wait or _tell_waiting(self.path)
         self._db = None
         self._fts_rows: dict[str, list[tuple[int, str]]] | None = None  # see write_stream
-        self._fts_contentless = False
-        self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        if self.path != ":memory:":
-            _wal(self.conn, timeout)
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MB of pages: joins over many speeches
         self._alias_keys: dict[str, str | None] = {}
-        self._migrate()
-        self._fts_contentless = _contentless(self.conn)
-        self.sync_lexicons()
+        self.conn = db_mod.connect(self.path, "read" if readonly else "write", timeout=timeout,
+                                   lock_timeout=lock_timeout, on_wait=self.on_lock_wait)
+        self._fts_contentless = db_mod.contentless(self.conn)
+        if not readonly:
+            self.sync_lexicons()
 
     # -- lifecycle
 
@@ -552,12 +151,16 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting for the write lock (see db.begin_write)."""
+        if self.readonly:
+            raise PermissionError(f"{self.path} was opened read-only")
+        db_mod.begin_write(self.conn, self.path, self.lock_timeout, self.on_lock_wait)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception."""
-        if self.conn.in_transaction:
-            self.conn.commit()
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             yield self.conn
         except BaseException:
@@ -565,44 +168,6 @@ class Store:
             raise
         else:
             self.conn.commit()
-
-    def _migrate(self) -> None:
-        row = None
-        try:
-            row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        except sqlite3.OperationalError:
-            pass
-        current = row[0] if row and row[0] is not None else 0
-        if current > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} has schema version {current}, newer than this speechminer ({SCHEMA_VERSION})")
-        ddl_hash = hashlib.sha256((DDL + INDEX_FORMAT).encode()).hexdigest()[:16]
-        if current == SCHEMA_VERSION:  # up to date: no write lock (readers open while an ingest writes)
-            done = self.conn.execute("SELECT value FROM store_meta WHERE key = 'ddl'").fetchone()
-            if done and done[0] == ddl_hash:
-                return
-        with self.transaction() as c:  # every statement is IF NOT EXISTS: cheap, and adds new indexes
-            for stmt in _statements(DDL):
-                c.execute(stmt)
-            # read again under the write lock: another process may have migrated since
-            current = c.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
-            cols = {r[1] for r in c.execute("PRAGMA table_info(task_units)")}
-            if "key_source" not in cols:  # version 1
-                c.execute("ALTER TABLE task_units ADD COLUMN key_source TEXT")
-                c.execute("UPDATE task_units SET key_source = 'extractor' WHERE unit_key IS NOT NULL")
-            if "extractor" not in {r[1] for r in c.execute("PRAGMA table_info(speeches)")}:  # version 2
-                c.execute("ALTER TABLE speeches ADD COLUMN extractor TEXT")  # NULL: re-extracted on next ingest
-            if current and current < 4:  # version 3: the names of the records already stored
-                for table in ("metrics", "targets"):
-                    c.execute(f"INSERT OR IGNORE INTO indicator_names (name, name_fold) SELECT DISTINCT indicator, "
-                              f"indicator_fold FROM {table} WHERE indicator IS NOT NULL")
-            fmt = c.execute("SELECT value FROM store_meta WHERE key = 'fts_format'").fetchone()
-            if _contentless(c) and fmt and fmt[0] != INDEX_FORMAT:
-                _rebuild_fts(c)  # deletes recompute tokens: they must be of the format stored
-            c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('fts_format', ?)", (INDEX_FORMAT,))
-            c.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('ddl', ?)", (ddl_hash,))
-            if current < SCHEMA_VERSION:
-                c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                          (SCHEMA_VERSION, datetime.now(timezone.utc).isoformat(timespec="seconds")))
 
     @property
     def schema_version(self) -> int:
@@ -616,7 +181,7 @@ class Store:
         Fast path: when the lexicon comes from the files (the loaders are the cached
         file readers) and the files' bytes hash as at the last sync, nothing is parsed.
         """
-        files = _lexicon_files_digest()
+        files = rows_mod.lexicon_files_digest()
         old_files = self.conn.execute("SELECT value FROM store_meta WHERE key = 'lexicon_files'").fetchone()
         if not force and files and old_files and old_files[0] == files:
             return False
@@ -696,49 +261,16 @@ class Store:
         writer (this process) stores the rows, several speeches per transaction, each
         speech in its own savepoint, so a speech is always stored whole or not at all.
         `on_event(status, file, detail)` is called for each file once its fate is
-        committed.
+        committed. A pipe (`<(cat f)`) is read once and stored without a path. When the write lock
+        stays taken past `lock_timeout`, DatabaseLocked is raised with `.summary`: what
+        was stored before stays stored.
         """
-        from .cli import iter_inputs
+        return ingest_mod.ingest(self, paths, progress=progress, workers=workers, force=force, on_event=on_event)
 
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        files = list(iter_inputs([str(p) for p in paths]))
-        summary = IngestSummary()
-        version = extractor_version()
-
-        def note(status: str, name: str, detail: str = "") -> None:
-            if status == "failed":
-                summary.failed.append((name, detail))
-            else:
-                getattr(summary, status).append(name)
-            if on_event:
-                on_event(status, name, detail)
-
-        todo: list[tuple[Path, str]] = []
-        for f in files:
-            try:
-                fid = _file_id(f)
-            except Exception as err:
-                note("failed", str(f), _reason(err))
-                continue
-            row = self.conn.execute("SELECT extractor FROM speeches WHERE id = ?", (fid,)).fetchone()
-            if not force and row and row[0] == version:
-                note("unchanged", str(f))
-                continue
-            todo.append((f, fid))
-
-        bar = _progress(len(todo), progress)
-        task = bar.add_task("ingesting", total=len(todo)) if bar else None
-        dirs: dict[str, str] = {}  # each folder resolved once (Path.resolve stats every component)
-        try:
-            if bar:
-                bar.start()
-            stream = ((str(f), _resolved(f, dirs), result) for f, result in _run(todo, workers))
-            self.write_stream(stream, note, force=force, tick=(lambda: bar.advance(task)) if bar else None)
-        finally:
-            if bar:
-                bar.stop()
-        return summary
+    def extractor_of(self, speech_id: str) -> str | None:
+        """The extractor version a stored speech was made with (None: not stored, or made before versions)."""
+        row = self.conn.execute("SELECT extractor FROM speeches WHERE id = ?", (speech_id,)).fetchone()
+        return row[0] if row else None
 
     def write_stream(self, items: Iterable[tuple[str, str | None, Any]], note, force: bool = False, tick=None) -> None:
         """The one writer: store (name, path, rows or exception) items in batched transactions.
@@ -760,7 +292,8 @@ class Store:
             opened, in_batch = None, 0
             self._fts_rows = {}
             pending[:] = [n if n[0] == "failed" else
-                          ("failed", n[1], f"not stored, its batch was rolled back: {_reason(err)}") for n in pending]
+                          ("failed", n[1], f"not stored, its batch was rolled back: {ingest_mod.failure_reason(err)}")
+                          for n in pending]
 
         def flush() -> None:
             nonlocal opened, in_batch
@@ -782,12 +315,10 @@ class Store:
         try:
             for name, path, result in items:
                 if isinstance(result, BaseException):
-                    pending.append(("failed", name, _reason(result)))
+                    pending.append(("failed", name, ingest_mod.failure_reason(result)))
                 else:
-                    if opened is None:
-                        if c.in_transaction:
-                            c.commit()
-                        c.execute("BEGIN IMMEDIATE")
+                    if opened is None:  # a new batch: wait for the write lock (DatabaseLocked after lock_timeout)
+                        self._begin()
                         opened = time.monotonic()
                     c.execute("SAVEPOINT speech")
                     before = dict(self._fts_rows)
@@ -800,7 +331,7 @@ class Store:
                             c.execute("RELEASE speech")
                         except sqlite3.Error:  # SQLite rolled the whole batch back (disk full, I/O error)
                             batch_lost(err)
-                        pending.append(("failed", name, _reason(err)))
+                        pending.append(("failed", name, ingest_mod.failure_reason(err)))
                     else:
                         c.execute("RELEASE speech")
                         pending.append((status, name, ""))
@@ -826,23 +357,13 @@ class Store:
 
     def merge(self, shards: Iterable[str | os.PathLike], force: bool = False, on_event=None) -> IngestSummary:
         """Load JSONL shards (one speech's rows per line, as `ray_runner` writes them) into this store."""
-        from .ray_runner import read_shard
-
         summary = IngestSummary()
-
-        def note(status: str, name: str, detail: str = "") -> None:
-            if status == "failed":
-                summary.failed.append((name, detail))
-            else:
-                getattr(summary, status).append(name)
-            if on_event:
-                on_event(status, name, detail)
 
         def items():
             for shard in shards:
-                yield from read_shard(shard)
+                yield from ingest_mod.read_shard(shard)
 
-        self.write_stream(items(), note, force=force)
+        self.write_stream(items(), summary.note(on_event), force=force)
         return summary
 
     def write(self, rows: dict[str, Any], path: str | None = None, force: bool = True) -> str:
@@ -897,7 +418,7 @@ class Store:
             cols = _columns(sents)
             _insert_many(c, "sentences", ["id", "speech_id", *cols],
                          [(base + i, sid, *t) for i, t in enumerate(_tuples(sents, cols))])
-        if sp.get("extractor") == extractor_version():
+        if sp.get("extractor") == rows_mod.extractor_version():
             fts = [(base + i, s["_tokens"]) for i, s in enumerate(sents)]
         else:  # rows of another version (an old shard): their tokens may be of another format
             fts = [(base + i, fts_tokens(s["text"])) for i, s in enumerate(sents)]
@@ -965,10 +486,8 @@ class Store:
             # every stored surface form that is an alias has its key (resolved at write time
             # and on each lexicon change): the keys, plus the text as typed, cover them all
             return {"mode": "lexicon", "keys": keys, "folds": cands, "names": []}
-        pattern = "%" + like_escape(text) + "%"
         names = [r[0] for r in self.conn.execute(
-            "SELECT name FROM unit_names WHERE name_fold IN (" + ph + ") OR name LIKE ? ESCAPE '\\'",
-            [*cands, pattern])]
+            "SELECT name FROM unit_names WHERE name_fold IN (" + ph + ") OR instr(name, ?) > 0", [*cands, text])]
         return {"mode": "surface", "keys": [], "folds": cands, "names": names}
 
     def _tasks_by_speech_sql(self, unit: str, role: str | None, conds: list[str], cparams: list,
@@ -1045,16 +564,16 @@ class Store:
         if regex.fullmatch(r"[0-9a-fA-F]{4,63}", ref):
             tries.append(("id >= ? AND id < ?", [ref.lower(), ref.lower() + "g"]))
         p = Path(ref)
-        tries.append(("path = ?", [str(p.resolve())]))
+        try:
+            tries.append(("path = ?", [str(p.resolve())]))
+            if p.is_file():
+                tries.append(("id = ?", [ingest_mod.identify(p)[0]]))
+        except (OSError, ValueError, InputError):  # not a file name this system accepts, or unreadable
+            pass
         tries.append(("path = ?", [ref]))
-        if p.exists() and p.is_file():
-            try:
-                tries.append(("id = ?", [_file_id(p)]))
-            except OSError:
-                pass
         tries.append(("doc = ?", [ref]))
         tries.append(("doc = ?", [p.stem]))
-        tries.append(("doc LIKE ? ESCAPE '\\'", [like_escape(ref) + "%"]))
+        tries.append(("substr(doc, 1, ?) = ?", [len(ref), ref]))  # a prefix (no LIKE: no pattern limits)
         tries.append(("instr(title, ?) > 0", [ref]))
         for sql, params in tries:
             found = q(sql, params)
@@ -1086,9 +605,10 @@ class Store:
     def _speech_filters(locality: str | None, since: str | None, until: str | None,
                         alias: str = "s") -> tuple[list[str], list]:
         conds, params = [], []
+        locality = query_text("locality", locality)
         if locality:
             conds.append(f"{alias}.locality = ?")
-            params.append(locality.strip())
+            params.append(locality)
         for value, upper in ((since, False), (until, True)):
             b = _bound(value, upper)
             if b:
@@ -1105,6 +625,9 @@ class Store:
     def tasks_sql(self, unit: str | None = None, role: str | None = None, locality: str | None = None,
                   since: str | None = None, until: str | None = None, limit: int | None = None) -> tuple[str, list]:
         """The SQL and bound parameters behind `tasks()` (for EXPLAIN QUERY PLAN)."""
+        unit, limit = query_text("unit", unit), query_limit(limit)
+        if role is not None and role not in ROLES:
+            raise ValueError(f"role is one of {', '.join(ROLES)}, not {role!r}")
         conds, params = self._speech_filters(locality, since, until)
         if unit and (locality or limit):
             by_speech = self._tasks_by_speech_sql(unit, role, conds, params, limit)
@@ -1160,6 +683,7 @@ class Store:
     def targets(self, indicator: str | None = None, unit: str | None = None, locality: str | None = None,
                 since: str | None = None, until: str | None = None):
         """Quantified targets, optionally of one indicator (alias aware) and one responsible unit."""
+        indicator, unit = query_text("indicator", indicator), query_text("unit", unit)
         conds, params = [], []
         if indicator:
             w, p = self._indicator_clause(indicator, "g")
@@ -1186,6 +710,7 @@ class Store:
     def metrics(self, indicator: str | None = None, locality: str | None = None,
                 since: str | None = None, until: str | None = None):
         """Reported values as a time series across speeches (ordered by meeting date)."""
+        indicator = query_text("indicator", indicator)
         conds, params = [], []
         if indicator:
             w, p = self._indicator_clause(indicator, "m")
@@ -1204,8 +729,15 @@ class Store:
         return self._read(sql, params)
 
     def search(self, text: str, limit: int = 200, locality: str | None = None):
-        """Sentences containing every whitespace-separated term of `text`."""
+        """Sentences containing every whitespace-separated term of `text` (at most MAX_SEARCH_TERMS),
+        the first `limit` in meeting order (None: every one)."""
+        if len((text or "").strip()) > db_mod.MAX_QUERY_TEXT:
+            raise ValueError(f"search text is too long ({len(text.strip())} characters; at most {db_mod.MAX_QUERY_TEXT})")
         terms = [t for t in regex.split(r"\s+", (text or "").strip()) if t]
+        if len(terms) > db_mod.MAX_SEARCH_TERMS:
+            raise ValueError(f"too many words to search for ({len(terms)}; at most {db_mod.MAX_SEARCH_TERMS})")
+        n = query_limit(limit)
+        limit = -1 if n is None else n  # SQLite: a negative LIMIT is none
         cols = ("SELECT s.doc, s.title, s.locality, s.period, se.section, se.text AS sentence, se.speech_id, "
                 "se.id AS sentence_id, se.start, se.\"end\" ")
         if not terms:
@@ -1213,6 +745,7 @@ class Store:
                                 "speech_id", "sentence_id", "start", "end"])
         check = " AND ".join("instr(se.text, ?) > 0" for _ in terms)
         extra, eparams = "", []
+        locality = query_text("locality", locality)
         if locality:
             extra, eparams = " AND s.locality = ?", [locality]
         exprs = [fts_query(t) for t in terms]
@@ -1273,8 +806,6 @@ class Store:
 
     def commitments(self, speech_id: str) -> dict[str, list[dict]]:
         """The targets and tasks of one stored speech in diff.py's form."""
-        from . import diff as diff_mod
-
         tg = [dict(zip(("indicator", "indicator_key", "comparator", "value", "masked", "unit", "deadline",
                         "deadline_from", "deadline_to", "modality", "units", "evidence", "sentence", "section", "start"), r))
               for r in self.conn.execute(
@@ -1292,18 +823,15 @@ class Store:
 
     def diff_changes(self, a: str, b: str):
         """(speech a, speech b, list of diff.Change) for two speech references."""
-        from . import diff as diff_mod
-
         sa, sb = self.resolve_speech(a), self.resolve_speech(b)
         return sa, sb, diff_mod.compare(self.commitments(sa["id"]), self.commitments(sb["id"]))
 
     def diff(self, a: str, b: str):
-        from . import diff as diff_mod
-
         _, _, changes = self.diff_changes(a, b)
         return diff_mod.to_dataframe(changes)
 
     def speech_for_period(self, locality: str, period: str) -> dict[str, Any]:
+        locality = query_text("locality", locality) or ""
         b = _bound(period, False)
         if not b or b[0] != "period":
             raise ValueError(f"not a quarter: {period!r} (use 2023Q2)")
@@ -1322,14 +850,10 @@ class Store:
         return dict(zip(("id", "doc", "title", "locality", "period", "meeting_date", "path"), rows[0]))
 
     def diff_period_changes(self, locality: str, from_period: str, to_period: str):
-        from . import diff as diff_mod
-
         sa, sb = self.speech_for_period(locality, from_period), self.speech_for_period(locality, to_period)
         return sa, sb, diff_mod.compare(self.commitments(sa["id"]), self.commitments(sb["id"]))
 
     def diff_period(self, locality: str, from_period: str, to_period: str):
-        from . import diff as diff_mod
-
         _, _, changes = self.diff_period_changes(locality, from_period, to_period)
         return diff_mod.to_dataframe(changes)
 
@@ -1338,12 +862,17 @@ class Store:
     def counts(self) -> dict[str, int]:
         return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
-    def rows(self, table: str) -> Iterator[dict[str, Any]]:
+    def table_rows(self, table: str) -> tuple[list[str], Iterator[tuple]]:
+        """(column names, an iterator of value tuples) for every row of one of TABLES."""
         if table not in TABLES:
             raise ValueError(f"unknown table {table!r}; one of: {', '.join(TABLES)}")
         cur = self.conn.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in cur.description]
-        for r in cur:
+        return [d[0] for d in cur.description], iter(cur)
+
+    def rows(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every row of one of TABLES, as dicts."""
+        names, values = self.table_rows(table)
+        for r in values:
             yield dict(zip(names, r))
 
     def doctor(self) -> dict[str, Any]:
@@ -1360,32 +889,6 @@ class Store:
 
     def explain(self, sql: str, params: list | tuple = ()) -> list[str]:
         return [r[3] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, list(params))]
-
-
-def _statements(script: str) -> list[str]:
-    out, buf = [], []
-    for line in script.splitlines():
-        buf.append(line)
-        if sqlite3.complete_statement("\n".join(buf)):
-            out.append("\n".join(buf).strip())
-            buf = []
-    return [s for s in out if s]
-
-
-def _contentless(c: sqlite3.Connection) -> bool:
-    """Whether this store's index keeps no copy of its tokens (stores made since schema 4)."""
-    row = c.execute("SELECT sql FROM sqlite_master WHERE name = 'sentences_fts'").fetchone()
-    return bool(row) and "content=''" in regex.sub(r"\s+", "", row[0])
-
-
-def _rebuild_fts(c: sqlite3.Connection) -> None:
-    """Index every stored sentence afresh with the current token format."""
-    c.execute("DROP TABLE IF EXISTS sentences_fts")
-    for stmt in _statements(DDL):
-        if "sentences_fts" in stmt:
-            c.execute(stmt)
-    c.executemany("INSERT INTO sentences_fts (rowid, tokens) VALUES (?, ?)",
-                  ((i, fts_tokens(t)) for i, t in c.execute("SELECT id, text FROM sentences")))
 
 
 def _columns(rows: list[dict]) -> list[str]:
@@ -1406,108 +909,3 @@ def _insert_many(c: sqlite3.Connection, table: str, cols: list[str], values: lis
         return
     sql = f"INSERT INTO {table} ({', '.join(chr(34) + k + chr(34) for k in cols)}) VALUES ({', '.join('?' * len(cols))})"
     c.executemany(sql, values)
-
-
-def _warm_worker() -> None:
-    """Worker initializer: load the rules once per process (lexicons, OpenCC, the compiled
-    patterns), then freeze what is loaded so the garbage collector stops walking it: a worker
-    makes many short-lived objects, and every full collection would visit the lexicons again."""
-    import gc
-
-    try:
-        from . import metrics as _m
-        from . import normalize as _n
-        from . import tasks as _t
-
-        lexicon.units()
-        lexicon.indicators()
-        _n._opencc()
-        _m.warm()
-        _t.warm()
-    except Exception:  # a broken rule file is reported per speech, not here
-        pass
-    gc.freeze()
-
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-def _threads() -> int:
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 0  # unknown
-
-
-def _pool_context(mp):
-    """fork while this process is single-threaded (workers start warm and cheap); otherwise a fork server.
-
-    OpenCC's converter runs on a Rust thread pool: a child forked after the parent has converted text
-    inherits the pool's state but not its threads, and its first conversion waits forever.
-    """
-    if sys.platform.startswith("linux") and _threads() == 1:
-        return mp.get_context("fork")
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["pipeline.store"])
-        return ctx
-    return mp.get_context("spawn")
-
-
-def _run(todo: list[tuple[Path, str]], workers: int) -> Iterator[tuple[Path, Any]]:
-    """(file, rows or the exception) for each file, in order (workers > 1: in processes).
-
-    At most 4 files per worker are in flight, so memory stays bounded whatever the batch.
-    """
-    if workers <= 1 or len(todo) < 2:
-        for f, _ in todo:
-            try:
-                yield f, _extract_rows(str(f))
-            except Exception as err:  # any bug in a stage must not stop the batch
-                yield f, err
-        return
-    import multiprocessing as mp
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    ctx = _pool_context(mp)
-    n = min(workers, len(todo))
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm_worker) as pool:
-        window: deque = deque()
-        it = iter(todo)
-
-        def fill() -> None:
-            while len(window) < 4 * n:
-                nxt = next(it, None)
-                if nxt is None:
-                    return
-                try:
-                    window.append((nxt[0], pool.submit(_extract_rows_in_worker, str(nxt[0]))))
-                except Exception as err:  # the pool broke: every file left is reported, none dropped
-                    window.append((nxt[0], err))
-
-        fill()
-        while window:
-            f, fut = window.popleft()
-            try:
-                res = fut.result() if not isinstance(fut, BaseException) else fut
-            except BrokenProcessPool:
-                res = RuntimeError("a worker process died (out of memory or killed) while this file was extracted")
-            except Exception as err:
-                res = err
-            if isinstance(res, BrokenProcessPool):
-                res = RuntimeError("a worker process died (out of memory or killed) while this file was extracted")
-            fill()
-            yield f, res
-
-
-def _progress(n: int, wanted: bool):
-    if not wanted or n < 10 or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)

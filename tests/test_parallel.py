@@ -259,7 +259,11 @@ def test_read_shard_accepts_ray_record_wrapping(tmp_path, batch):
 
 
 def test_ray_data_on_a_local_instance_with_two_workers(tmp_path, batch):
-    pytest.importorskip("ray")
+    """`make test` installs the [ray] extra: under CI (CI=true) a missing Ray is a failure, not a skip."""
+    if os.environ.get("CI"):
+        import ray  # noqa: F401
+    else:
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'speechminer[ray]')")
     from pipeline.ray_runner import run_ray
 
     folder, clean = batch

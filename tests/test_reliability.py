@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import store as store_mod
+from pipeline import ingest as ingest_mod
+from pipeline import rows as rows_mod
 from pipeline.normalize import InputError, decode, normalize_file
 from pipeline.store import Store, extractor_version
 
@@ -204,17 +205,17 @@ def test_a_file_that_disappears_mid_batch(tmp_path, monkeypatch):
     d.mkdir()
     for i in range(5):
         (d / f"s{i}.txt").write_text(SRC.replace("同志们", f"同志们{i}", 1), encoding="utf-8")
-    real = store_mod._extract_rows
+    real = ingest_mod.extract_rows
     calls = []
 
-    def extract_then_vanish(path):  # after the batch was listed and hashed, two files go away
+    def extract_then_vanish(path, data=None):  # after the batch was listed and hashed, two files go away
         calls.append(path)
         if len(calls) == 1:
             (d / "s3.txt").unlink()
             (d / "s4.txt").rename(tmp_path / "moved.txt")
-        return real(path)
+        return real(path, data)
 
-    monkeypatch.setattr(store_mod, "_extract_rows", extract_then_vanish)
+    monkeypatch.setattr(ingest_mod, "extract_rows", extract_then_vanish)
     res = Store(tmp_path / "s.db").ingest([d], progress=False)
     failed = dict((Path(f).name, r) for f, r in res.failed)
     assert set(failed) == {"s3.txt", "s4.txt"}
@@ -273,7 +274,7 @@ def test_extractor_version_hashes_rules_and_package_version(tmp_path, monkeypatc
     assert extractor_version() == v  # same bytes, same version
     with open(rules / "task_cues.yaml", "a", encoding="utf-8") as fh:
         fh.write("\n# a new comment is a rules change too\n")
-    monkeypatch.setattr(store_mod, "_EXTRACTOR", {})
+    monkeypatch.setattr(rows_mod, "_EXTRACTOR", {})
     assert extractor_version() != v
 
 
@@ -290,7 +291,7 @@ def test_unchanged_input_is_a_noop_and_a_rules_change_re_extracts(tmp_path, two_
     assert again.counts() == {"added": 0, "unchanged": 2, "replaced": 0, "failed": 0}
     assert s.conn.execute("SELECT id, extractor, ingested_at FROM speeches ORDER BY id").fetchall() == before
 
-    monkeypatch.setattr(store_mod, "extractor_version", lambda: "0.1.0+rules-edited")
+    monkeypatch.setattr(rows_mod, "extractor_version", lambda: "0.1.0+rules-edited")
     after = s.ingest([two_speeches], progress=False)
     assert sorted(Path(p).name for p in after.updated) == ["a.txt", "b.txt"]
     assert after.counts()["updated"] == 2 and not after.added and not after.unchanged

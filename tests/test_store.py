@@ -4,6 +4,8 @@ import sqlite3
 
 import pytest
 
+from pipeline import db as db_mod
+from pipeline import ingest as ingest_mod
 from pipeline import lexicon
 from pipeline import store as store_mod
 from pipeline.extraction import extract
@@ -150,14 +152,14 @@ def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path, no_lexicon):
 
 def test_a_bug_in_a_stage_fails_only_that_file(tmp_path, monkeypatch, no_lexicon):
     corpus = write_corpus(tmp_path / "in")
-    real = store_mod._extract_rows
+    real = ingest_mod.extract_rows
 
-    def flaky(path):
-        if path.endswith("b.txt"):
+    def flaky(path, data=None):
+        if str(path).endswith("b.txt"):
             raise RuntimeError("boom in the extractor")
-        return real(path)
+        return real(path, data)
 
-    monkeypatch.setattr(store_mod, "_extract_rows", flaky)
+    monkeypatch.setattr(ingest_mod, "extract_rows", flaky)
     res = Store(tmp_path / "s.db").ingest([corpus])
     assert res.failed == [(str(corpus / "b.txt"), "RuntimeError: boom in the extractor")]
     assert len(res.added) == 2
@@ -291,8 +293,8 @@ def test_a_new_token_format_reindexes_a_contentless_store(tmp_path, monkeypatch,
     s = Store(db)
     s.ingest([write_corpus(tmp_path / "in")])
     s.close()
-    monkeypatch.setattr(store_mod, "INDEX_FORMAT", "fts-bigram-test")
-    monkeypatch.setattr(store_mod, "fts_tokens", lambda text: " ".join(text))  # single characters
+    monkeypatch.setattr(db_mod, "INDEX_FORMAT", "fts-bigram-test")
+    monkeypatch.setattr(db_mod, "fts_tokens", lambda text: " ".join(text))  # single characters
     s = Store(db)
     assert s.conn.execute("SELECT value FROM store_meta WHERE key = 'fts_format'").fetchone()[0] == "fts-bigram-test"
     match = "SELECT count(*) FROM sentences_fts WHERE sentences_fts MATCH ?"
