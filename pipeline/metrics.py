@@ -233,6 +233,18 @@ def _ev_delta2(clause: str, cs: int, text: str) -> Iterator[_Event]:
         yield ev
 
 
+def _ev_amount_change(clause: str, cs: int, text: str) -> Iterator[_Event]:
+    """A change of an amount against a baseline: 比上年增加703万元, 较年初净增15家."""
+    g = grammar()
+    for m in g.x["amount_change"].finditer(clause):
+        if g.unit_kind.get(m.group("unit")) not in ("money", "count"):
+            continue
+        ev = _Event("delta", cs + m.start(), cs + m.end(), parse(m.group("num")), m.group("unit"),
+                    "down" if m.group("verb") in ("减少", "减收", "少", "净减", "下降") else "up")
+        ev.compare_to = m.group("base")
+        yield ev
+
+
 def _ev_share(clause: str, cs: int, text: str) -> Iterator[_Event]:
     """占年计划的92.4%, 完成年度目标任务的68.4%, 完成率95%, 为年度预算的1/4."""
     for m in grammar().x["share"].finditer(clause):
@@ -424,6 +436,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
     EventRule("delta", 1, "delta", _ev_delta),
     EventRule("delta_after_base", 1, "delta", _ev_delta2),
     EventRule("share", 1, "share", _ev_share),
+    EventRule("amount_change", 1, "level", _ev_amount_change),
     EventRule("rank_place", 0, "rank", _ev_rank_place),
     EventRule("rank_tier", 0, "tier", _ev_rank_tier),
     EventRule("grade", 0, None, _ev_grade),
@@ -595,6 +608,9 @@ def _clean_np(np: str) -> str:
             np = dl.group("rest")  # 各乡镇要在6月底前完成改厕(1200户): who and by when are no part of the name
         np = x["tail_strip"].sub("", np)
         np = np.strip("，、：；（(“”")
+    m = x["subject_verb_measure"].fullmatch(np)
+    if m:  # 规模以上工业企业实现产值: the subject's measure, the verb between them goes
+        np = m.group("subj") + m.group("measure")
     return np
 
 
@@ -630,6 +646,10 @@ def _split_list(np: str, sep: str = r"、") -> list[str]:
     m = x["shared_measure_noun"].search(last)
     if m and all(len(p) <= 3 and not p.endswith(m.group(1)) for p in parts[:-1]):
         return [p + m.group(1) for p in parts[:-1]] + [last]
+    # 城镇和农村居民人均可支配收入: a short qualifier before the last shares the rest of its name
+    if len(parts) == 2 and 1 < len(parts[0]) <= 3 and len(last) > len(parts[0]) + 3 \
+            and x["shared_qualifier"].match(parts[0]) and x["shared_qualifier"].match(last[: len(parts[0])]):
+        return [parts[0] + last[len(parts[0]):], last]
     return parts
 
 
