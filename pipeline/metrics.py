@@ -50,6 +50,7 @@ class _Grammar:
     growth_down: frozenset
     delta_down: frozenset
     rank_falls: frozenset
+    rank_rises: frozenset
     scopes: frozenset
     scope_pattern: regex.Pattern  # scopes written as patterns (rules/measures.yaml scope_patterns)
     scope_ends: tuple[str, ...]  # how a name that ends in a scope ends (checked before scope_tail)
@@ -88,6 +89,7 @@ def grammar() -> _Grammar:
         growth_down=frozenset(c["growth_down"]),
         delta_down=frozenset(c["delta_down"]),
         rank_falls=frozenset(c["rank_falls"]),
+        rank_rises=frozenset(c["rank_rises"]),
         scopes=frozenset(m["scopes"]),
         scope_pattern=regex.compile("|".join(f"(?:{p})" for p in m.get("scope_patterns") or []) or r"(?!)"),
         scope_ends=tuple(m["scopes"]) + ("片区", "排名", "排位", "位次"),
@@ -288,6 +290,8 @@ def _ev_rank_place(clause: str, cs: int, text: str) -> Iterator[_Event]:
         ev = _Event("rank", cs + m.start(), cs + m.end(), pos, None, None, rk)
         if verb in g.rank_falls:
             ev.direction = "down"
+        elif verb in g.rank_rises:
+            ev.direction = "up"
         yield ev
 
 
@@ -623,7 +627,7 @@ def _np_after(text: str, e: int, ce: int) -> str:
     seg = seg[: m.start()] if m else seg
     m = g.deadline.search(seg)
     seg = _rx(r"在$").sub("", seg[: m.start()]) if m else seg  # 17个项目在10月底前全部开工
-    seg = _rx(r"[，。；、].*$").sub("", seg)
+    seg = _rx(r"[，。；、].*$|[和及与](?=[\d一二三四五六七八九十两*＊Xx×]).*$").sub("", seg)  # …民生工程和8件…
     seg = x["state_tail"].sub("", seg)  # 还有9个项目未完成…: the state is no part of the name
     seg = seg.split("及", 1)[0] if "及" in seg[2:] else seg  # 公立医院迁扩建及县医院创建: the first of two
     return seg.strip("的“”")[:20]
