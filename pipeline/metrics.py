@@ -27,6 +27,7 @@ from . import lexicon
 from .lexicon import rx as _rx
 from .lexicon import words
 from .numbers import MASK, parse
+from .parts import part_at
 from .records import Decision, Metric, Rank, Target
 from .sentences import clauses
 
@@ -853,7 +854,14 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
     para: tuple[int, str | None] = (-1, None)
     joined, goal_list, prev_par, semi_period = False, False, -1, None
     goal_dl: str | None = None  # the time a list of aims is for (今年…主要预期目标是：)
+    # a period that opens a paragraph (上半年，… · 过去的一年，…) holds for the whole paragraph, and the
+    # period a review part opens with (2017年工作回顾, 过去的一年) for the whole part
+    para_period: str | None = None
+    part_periods = {id(p): _part_period(p, g) for p in outline.parts if p.role == "review"}
     for sent in outline.sentences:
+        if sent.paragraph != prev_par:
+            opener = x["period_opener"].match(sent.text)
+            para_period = _own_period(opener.group("p"), g) if opener else None
         carry = joined and sent.paragraph == prev_par
         carry_goal = goal_list and carry
         inherited = semi_period if carry else None
@@ -882,7 +890,9 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
             para = (sent.paragraph, last_np)
             continue
         role = outline.section_of(sent.start)[1] if outline.nodes else "other"
-        period = inherited  # a period holds for its own sentence and those joined to it by ；
+        # a period holds for its own sentence and those joined to it by ；, else the paragraph's or the part's
+        part = part_at(outline.parts, sent.start)
+        period = inherited or para_period or (part_periods.get(id(part)) if part else None)
         sent_records: list[Metric] = []
         deadline: str | None = None
         prev_cs = None
@@ -901,7 +911,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     continue
                 a, b = a - rs, b - rs
                 if clause[max(0, a - 1) : a] in ("较", "比", "与", "同", "和", "于") or (
-                        clause[max(0, a - 1) : a] in ("从", "由") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排") \
+                        clause[max(0, a - 1) : a] in ("从", "由", "是", "为") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排") \
                         or x["whole_after"].match(clause, b):
                     continue  # 较一季度, 与年初确定的目标, 完成全年投资计划的52%: a baseline or a whole, not the period
                 period = clause[a:b]
@@ -1029,6 +1039,18 @@ def _work_then_place(raw: str, np: str | None):
         return None
     rest = np[: len(np) - len(m.group("place"))]
     return m if not rest or x["only_verbs"].fullmatch(rest) else None
+
+
+def _own_period(words: str, g: _Grammar) -> str | None:
+    """The period named by `words` (as written), or None when they name none."""
+    m = g.period.search(words)
+    return m.group(0) if m else None
+
+
+def _part_period(part, g: _Grammar) -> str | None:
+    """The period a review part is about, as written where it opens: 过去的一年, 2008年,
+    五年来, or the year of its heading (2017年工作回顾)."""
+    return _own_period(part.cue, g)
 
 
 def _groups(text: str, cs: int, events: list[_Event]) -> list[list[_Event]]:

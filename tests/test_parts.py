@@ -77,3 +77,10 @@ def test_a_count_after_a_work_verb_and_a_place_names_what_follows_it():
     r = extract(REPORT_2022)
     roads = next(t for t in r.targets if t.value == 6 and t.unit == "条")
     assert roads.indicator == "城区道路提升改造"
+
+
+def test_a_review_part_lends_its_period_to_figures_without_one():
+    r = extract(REPORT_2022)
+    kept = [m for m in r.metrics if m.value == 12]
+    assert kept and kept[0].period == "2021年"  # the year its heading reviews
+    assert r.metrics[0].period == "过去的一年"  # the paragraph's own opener
