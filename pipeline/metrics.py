@@ -391,10 +391,10 @@ def _ev_level(clause: str, cs: int, text: str) -> Iterator[_Event]:
     for m in grammar().x["level"].finditer(clause):
         numtxt, unit = m.group("num"), m.group("unit")
         why = _not_a_quantity(text, cs + m.start("num"), cs + m.end(), numtxt, unit, clause, m.start("num"))
-        val = None if why else parse(numtxt)
+        val = parse(numtxt)
         ev = _Event("level", cs + m.start(), cs + m.end(), val, unit)
         if why:
-            ev.rule = "dropped: " + why  # kept only for the trace
+            ev.rule = "dropped: " + why  # kept for the trace, and for the plan rule of _events
         elif val is None:
             continue
         yield ev
@@ -495,8 +495,13 @@ EVENT_FILTERS: tuple[tuple[str, Callable], ...] = (
 )
 
 
-def _events(text: str, cs: int, ce: int, trace: list | None = None) -> list[_Event]:
-    """The events of clause text[cs:ce]: every rule, then the filters, then the overlap policy."""
+WEAK_HAN = "a Chinese numeral before a weak unit"
+
+
+def _events(text: str, cs: int, ce: int, trace: list | None = None, plan: bool = False) -> list[_Event]:
+    """The events of clause text[cs:ce]: every rule, then the filters, then the overlap policy.
+    `plan`: the clause is in the plan of a work report, where counts after a work verb are
+    written in Chinese numerals too (建设一座标志性公园、两条滨河路)."""
     g = grammar()
     clause = text[cs:ce]
     found: list[tuple[int, _Event]] = []  # (priority, event)
@@ -504,6 +509,11 @@ def _events(text: str, cs: int, ce: int, trace: list | None = None) -> list[_Eve
         if rule.anchor and not g.anchors[rule.anchor].search(clause):
             continue
         for ev in rule.find(clause, cs, text):
+            if plan and ev.rule.startswith("dropped: " + WEAK_HAN) and ev.value is not None \
+                    and g.x["plan_count_before"].search(clause, 0, ev.start - cs):
+                ev.rule = "plan_count_in_words"
+                found.append((rule.priority, ev))
+                continue
             if ev.rule.startswith("dropped"):
                 if trace is not None:
                     trace.append(Decision(ev.start, ev.end, "event", rule.name, ev.rule))
@@ -567,7 +577,7 @@ def _not_a_quantity(text: str, s: int, e: int, numtxt: str, unit: str, clause: s
     if _HAN_NUM.match(numtxt):
         # Chinese numerals: keep only when clearly a count (有两张, 仅三家, 百分之八十)
         if unit in g.weak_after_han and (numtxt == "一" or not before.endswith(("有", "仅", "只", "共", "达", "近", "超"))):
-            return "a Chinese numeral before a weak unit (一个, 两项: names and slogans)"
+            return WEAK_HAN + " (一个, 两项: names and slogans)"
         if unit == "分":
             return "十二分精神"
         if g.policy_after.match(after) or g.policy_after.match(text[e : e + 4][1:] if len(after) > 1 else ""):
@@ -892,6 +902,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
         role = outline.section_of(sent.start)[1] if outline.nodes else "other"
         # a period holds for its own sentence and those joined to it by ；, else the paragraph's or the part's
         part = part_at(outline.parts, sent.start)
+        plan_part = bool(part and part.role == "plan" and outline.kind in ("work_report", "division"))
         period = inherited or para_period or (part_periods.get(id(part)) if part else None)
         sent_records: list[Metric] = []
         deadline: str | None = None
@@ -918,7 +929,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
             for a, b in deadlines:
                 if rs <= a and b <= re_:
                     deadline = text[cs + a - rs : cs + b - rs]
-            events = _events(text, cs, ce, trace) if any(cs <= h < ce for h in holds) else []
+            events = _events(text, cs, ce, trace, plan_part) if any(cs <= h < ce for h in holds) else []
             if not events:
                 named, np_, scope_ = _topic(clause)
                 if named:
