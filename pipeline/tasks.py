@@ -19,6 +19,7 @@ Tag lines (（责任单位：县住建局）, 牵头单位：X；责任单位：
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import operator
 from dataclasses import dataclass, field
@@ -568,7 +569,13 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
                     owner = [a for a, _, _ in _subject(m, "s", city, 0)] or None
             list_owner = owner or list_owner
         prev, prev_end = sent, (stext[-1:] or "")
-    tasks = [_task(doc, d, s, ref, drafts) for d, s in drafts]
+    # where the next task of the same sentence starts (a task's deadline is read up to it)
+    by_sent: dict[int, list[int]] = {}
+    for d, sent in drafts:
+        by_sent.setdefault(id(sent), []).append(d.start)
+    nxt = {id(d): min((x for x in by_sent[id(sent)] if x > d.start), default=sent.end) for d, sent in drafts}
+    repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
+    tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
     tasks = _tags(doc, tasks, city, ref)
     tasks.sort(key=lambda t: t.start)
     return tasks
@@ -1020,7 +1027,7 @@ def _extend_act(act: str, idx: int, spans, text: str, addrs) -> str:
     return act
 
 
-def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
+def _task(doc, d: _Draft, sent, ref, nxt: int, repairs: list) -> Task:
     g = G()
     text = doc.text
     # evidence: trim trailing punctuation and whitespace
@@ -1030,10 +1037,9 @@ def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
     while s < e and text[s] in " \n\t":
         s += 1
     for a in d.addrs:
-        a.name = _as_written(doc, a)
+        a.name = _as_written(doc, a, repairs)
     units, persons, named = _units(d.addrs)
     # the deadline: from the task's start to the next task of the sentence (or its end)
-    nxt = min((x.start for x, st in drafts if st is sent and x.start > d.start), default=sent.end)
     window = text[d.start:nxt]
     deadline = None
     m = g.deadline.search(window)
@@ -1058,17 +1064,19 @@ def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
     )
 
 
-def _as_written(doc, a: _Addr) -> str:
+def _as_written(doc, a: _Addr, repairs: list) -> str:
     """The name as the source writes it: a rewriting-tool swap the normalizer
     repaired inside a name (县招商效劳中心 → 服务) is put back; the key stays
-    resolved from the repaired form."""
-    if a.start < 0 or not doc.repairs:
+    resolved from the repaired form. `repairs`: the document's, as (offset, repair), sorted."""
+    if a.start < 0 or not repairs:
         return a.name
     name = a.name
     off = doc.text.find(name, a.start, a.end + 1)
     if off < 0:
         return name
-    for r in doc.repairs:
+    lo = bisect.bisect_left(repairs, off, key=lambda pr: pr[0])
+    hi = bisect.bisect_left(repairs, off + len(name), key=lambda pr: pr[0])
+    for _, r in repairs[lo:hi]:
         at = r.get("at", -1) - off
         if 0 <= at < len(name) and name[at:at + len(r["to"])] == r["to"]:
             name = name[:at] + r["from"] + name[at + len(r["to"]):]
