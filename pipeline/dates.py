@@ -16,18 +16,28 @@ from datetime import date
 
 import regex
 
-_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+from . import lexicon
+from .numbers import small_int
+
+# The words of time come from rules/fragments.yaml, the same fragments the deadline
+# lists of rules/task_cues.yaml and rules/metric_cues.yaml are written with.
+_F = lexicon.fragments()
+# fixed holidays as month and day; the lunar ones (春节, 端午, 中秋, 清明) are not resolved
+_HOLIDAYS = {name: tuple(int(x) for x in md.split("-")) for name, md in
+             ((lexicon.rules("fragments.yaml") or {}).get("holiday_dates") or {}).items()}
 
 RECURRING = regex.compile(r"每(?:个)?(?:季度|季|月|周|星期|旬|半月|年|天|日)|按(?:半月|月|季度|季|周|旬|年)|定期|逐月|逐季")
 _NUM = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
-_YEAR = r"(?:(?P<y>(?:19|20)\d{2})年|(?P<rel>今年|本年|当年|明年|次年|下一年|后年))?"
+_BEFORE = rf"(?P<before>{_F['before']})?"
+_YEAR = rf"(?:(?P<y>(?:19|20)\d{{2}})年|(?P<rel>{_F['year_rel']}))?"
 _POINT = regex.compile(
-    _YEAR + r"(?:(?P<m>" + _NUM + r")月(?:份)?(?:(?P<d>" + _NUM + r")日|(?P<part>底|末|中旬|上旬|下旬|中|初))?)(?P<before>前|之前|以前)?"
+    _YEAR + r"(?:(?P<m>" + _NUM + r")月(?:份)?(?:(?P<d>" + _NUM + r")日|(?P<part>底|末|中旬|上旬|下旬|中|初))?)" + _BEFORE
 )
-_YEAR_END = regex.compile(_YEAR + r"(?:年底|年末|年内|年终|全年|年度|今年|底)(?P<before>前|之前|以前)?")
-_QUARTER = regex.compile(_YEAR + r"(?:第)?(?P<q>[一二三四1-4])季度(?P<edge>末|底|内)?(?P<before>前|之前|以前)?")
-_HALF = regex.compile(_YEAR + r"(?P<h>上半年|下半年|年中)(?P<edge>末|底)?(?P<before>前|之前|以前)?")
-_SEASON = regex.compile(_YEAR + r"(?P<s>春季|春|夏季|夏|秋季|秋|冬季|冬)(?P<before>前|之前|以前)?")
+_YEAR_END = regex.compile(_YEAR + r"(?:年底|年末|年内|年终|全年|年度|今年|底)" + _BEFORE)
+_QUARTER = regex.compile(_YEAR + r"(?:第)?(?P<q>[一二三四1-4])季度(?P<edge>末|底|内)?" + _BEFORE)
+_HALF = regex.compile(_YEAR + r"(?P<h>上半年|下半年|年中)(?P<edge>末|底)?" + _BEFORE)
+_SEASON = regex.compile(_YEAR + r"(?P<s>春季|春|夏季|夏|秋季|秋|冬季|冬)" + _BEFORE)
+_HOLIDAY = regex.compile(_YEAR + rf"(?P<hol>{_F['holiday']})" + _BEFORE)
 _REL_YEAR = regex.compile(r"^(?P<rel>今年|明年|次年|后年)$")
 _MASK = regex.compile(r"[*＊X×xＸ□○]")
 
@@ -36,18 +46,8 @@ _SEASONS = {"春": (3, 5), "夏": (6, 8), "秋": (9, 11), "冬": (12, 14)}
 
 
 def _num(s: str) -> int:
-    if s.isdigit():
-        return int(s)
-    if s == "十":
-        return 10
-    if s.startswith("十"):
-        return 10 + _CN[s[1]]
-    if s.endswith("十"):
-        return _CN[s[0]] * 10
-    if "十" in s:
-        a, b = s.split("十")
-        return _CN[a] * 10 + _CN[b]
-    return _CN[s]
+    v = small_int(s)
+    return -1 if v is None else v
 
 
 def _ref(ref) -> date | None:
@@ -156,6 +156,16 @@ def normalize_deadline(text: str | None, ref=None) -> tuple[str, str] | None:
         a, b = _SEASONS[m.group("s")[0]]
         start, end = date(y, a, 1), _last(y, b)
         return window(y, start, end, bool(m.group("before")), bool(m.group("y") or m.group("rel")))
+    m = _HOLIDAY.fullmatch(t)
+    if m:
+        md = _HOLIDAYS.get(m.group("hol")) or _HOLIDAYS.get(m.group("hol") + "节")
+        y = _year(m, base)
+        if md is None or y is None:
+            return None
+        day = date(y, *md)
+        if m.group("before"):  # 国庆节前: up to the day before the holiday
+            day = date.fromordinal(day.toordinal() - 1)
+        return window(y, day, day, True, bool(m.group("y") or m.group("rel")))
     m = _YEAR_END.fullmatch(t)
     if m and t not in ("底", "底前"):
         y = _year(m, base)

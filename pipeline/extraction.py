@@ -57,7 +57,8 @@ def extract_file(path: str | Path, meta: dict | None = None, data: bytes | None 
 
 
 def _run(doc: Document) -> Result:
-    outline = segment(doc.text)
+    year = str((doc.meta or {}).get("year") or "")
+    outline = segment(doc.text, int(year) if year.isdigit() else None)
     metrics, targets = metrics_mod.extract(doc, outline)
     tasks = tasks_mod.extract(doc, outline)
     for rec in [*metrics, *targets, *tasks]:
@@ -68,13 +69,14 @@ def _run(doc: Document) -> Result:
 
 def _target_units(outline: Outline, targets: list[Target], tasks: list[Task]) -> None:
     """A target answers to the units of the task stated before it in its sentence
-    (请龚颖同志牵头，发改局具体负责，…，确保上半年新建项目开工率达到80%以上)."""
+    (请王强同志牵头，发改局具体负责，…，确保上半年新建项目开工率达到80%以上)."""
     if not targets or not tasks:
         return
-    from bisect import bisect_right
+    from bisect import bisect_left, bisect_right
 
     starts = [s.start for s in outline.sentences]
     by_start = sorted(tasks, key=lambda t: t.start)
+    task_starts = [t.start for t in by_start]  # (a walk of every task per target grew with the square of the text)
     for tg in targets:
         if tg.units:
             continue
@@ -82,6 +84,7 @@ def _target_units(outline: Outline, targets: list[Target], tasks: list[Task]) ->
         if i < 0:
             continue
         sent = outline.sentences[i]
-        owners = [t for t in by_start if sent.start <= t.start <= tg.start and t.units]
+        lo, hi = bisect_left(task_starts, sent.start), bisect_right(task_starts, tg.start)
+        owners = [t for t in by_start[lo:hi] if t.units]
         if owners:
             tg.units = list(owners[-1].units)

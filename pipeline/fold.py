@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import regex
 
-_UNIT_PREFIX = regex.compile(r"^(?:县级|区级|市级|县|区|市)(?!场|民|容|政(?!府))(?=\p{Han}{2})")
-_IND_PREFIX = regex.compile(r"^(?:全县|全区|全市|我县|我区|我市|本县|本区|本市|县域|全省|县上|区上)")
-_IND_SUFFIX = regex.compile(r"(?:增速|增幅|增长率|总量|位次|排名)$")
+from .lexicon import name_parts
+
 _SPACE = regex.compile(r"[\s\p{P}]+")
 
 
 def fold_unit(name: str | None) -> str:
     """A unit name without its level prefix: 县发改局 → 发改局, 市统计局 → 统计局."""
     s = _SPACE.sub("", name or "")
-    return _UNIT_PREFIX.sub("", s)
+    return name_parts()["unit_level"].sub("", s, count=1)
 
 
 def fold_indicator(name: str | None) -> str:
     """An indicator name without place prefix and rate suffix: 全县固定资产投资增速 → 固定资产投资."""
+    parts = name_parts()
     s = _SPACE.sub("", name or "")
-    s = _IND_PREFIX.sub("", s)
-    return _IND_SUFFIX.sub("", s) or s
+    s = parts["indicator_scope"].sub("", s, count=1)
+    return parts["indicator_measure"].sub("", s) or s
 
 
 def like_escape(s: str) -> str:

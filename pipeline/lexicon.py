@@ -43,7 +43,6 @@ def rules_dir() -> Path:
     return Path(RULES)
 
 
-LEVEL_PREFIX = regex.compile(r"^(县级|区级|市级|县委|区委|县政府|区政府|县|区)(?=\p{Han}{2})")
 
 
 @cache
@@ -62,6 +61,49 @@ def words(pattern: str) -> re.Pattern:
 
 
 def _load(name: str, missing_ok: bool = False) -> Any:
+    """A rules file, parsed, with every `{fragment}` reference in its strings expanded: the
+    shared fragments of rules/fragments.yaml and the file's own `fragments:` section."""
+    raw = _read(name, missing_ok)
+    if name == FRAGMENTS_FILE or not isinstance(raw, dict):
+        return raw
+    frags = _file_fragments(name, raw)
+    # `fragments:` and `patterns:` are expanded by their users (compile_patterns), which may
+    # add fragments of their own
+    return {k: (v if k in ("fragments", "patterns") else _expand_all(v, frags)) for k, v in raw.items()}
+
+
+def _file_fragments(name: str, raw: dict, extra: dict[str, str] | None = None) -> dict[str, str] | _Fragments:
+    """The fragments a file's strings may reference: the shared ones, the file's own
+    `fragments:` section, its top-level strings and word lists (growth_up: [...] is {growth_up}),
+    and any `extra` supplied by code. A name defined twice is an error."""
+    shared = fragments()
+    own: dict[str, Any] = dict(raw.get("fragments") or {})
+    for k, v in raw.items():
+        if k in ("fragments", "patterns"):
+            continue
+        if isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            own.setdefault(k, v)
+    for k, v in (extra or {}).items():
+        if k in own:
+            raise ValueError(f"rules/{name}: fragment {{{k}}} is defined by the file and by the code")
+        own[k] = v
+    clash = sorted(set(own) & set(shared))
+    if clash:
+        raise ValueError(f"rules/{name}: fragments {clash} are already defined in {FRAGMENTS_FILE}")
+    if not own:
+        return shared
+    return _Fragments({**shared, **own}, name)
+
+
+def compile_patterns(name: str, extra: dict[str, str] | None = None, flags: int = 0) -> dict[str, regex.Pattern]:
+    """The `patterns:` section of a rules file, each pattern expanded and compiled. `extra`
+    gives fragments that code builds (an alternation of every unit of measure)."""
+    raw = _read(name)
+    frags = _file_fragments(name, raw, extra)
+    return {k: regex.compile(expand(str(v), frags), flags) for k, v in (raw.get("patterns") or {}).items()}
+
+
+def _read(name: str, missing_ok: bool = False) -> Any:
     path = RULES / name
     if not path.exists():
         # installed without the source tree: rules ship next to the package
@@ -71,6 +113,112 @@ def _load(name: str, missing_ok: bool = False) -> Any:
         return {}
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_YAML_LOADER)
+
+
+# ---------------------------------------------------------------- fragments
+#
+# Named regex fragments (rules/fragments.yaml) that other rules reference as
+# `{name}`, the way Recognizers-Text's definition files nest their patterns: a
+# genre fact (the holidays that serve as deadlines, a month written as a number
+# or a placeholder) is written once and used by every pattern that needs it.
+# A reference is `{` + a lowercase name + `}`; regex quantifiers ({2,3}) and
+# classes (\p{Han}) never look like one. An unknown name is an error.
+
+FRAGMENTS_FILE = "fragments.yaml"
+_REF = regex.compile(r"(?<!\\[pPN])\{(?P<name>[a-z][a-z0-9_]*)\}")
+
+
+@cache
+def fragments() -> dict[str, str]:
+    """Every shared fragment (rules/fragments.yaml), its own references expanded."""
+    raw = (_read(FRAGMENTS_FILE, missing_ok=True) or {}).get("fragments") or {}
+    return _resolve(raw, FRAGMENTS_FILE)
+
+
+def _fragment_text(value: Any) -> str:
+    """A fragment's pattern: a string as it is; a list of words or patterns as one
+    non-capturing alternation, longest first (so 同比增长 wins over 增长)."""
+    if isinstance(value, list):
+        flat: set[str] = set()
+        for v in value:  # a list may hold lists (YAML aliases of other lists: [*growth_up, *growth_down])
+            flat.update(map(str, v) if isinstance(v, list) else [str(v)])
+        return "(?:" + "|".join(sorted(flat, key=lambda w: (-len(w), w))) + ")"
+    return str(value)
+
+
+class _Fragments:
+    """Fragments by name, each expanded when first asked for (a file's fragment that needs
+    a code-built one, such as {units}, is resolved only by the code that supplies it)."""
+
+    def __init__(self, raw: dict[str, Any], where: str):
+        self.raw, self.where = raw, where
+        self.done: dict[str, str] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.raw
+
+    def __getitem__(self, name: str) -> str:
+        return self.resolve(name, ())
+
+    def resolve(self, name: str, path: tuple[str, ...]) -> str:
+        if name in self.done:
+            return self.done[name]
+        if name not in self.raw:
+            raise KeyError(f"rules/{self.where}: unknown fragment {{{name}}} (referenced from {' → '.join(path) or 'a rule'})")
+        if name in path:
+            raise ValueError(f"rules/{self.where}: fragment {{{name}}} refers to itself ({' → '.join(path + (name,))})")
+        body = _REF.sub(lambda m: self.resolve(m.group("name"), path + (name,)), _fragment_text(self.raw[name]))
+        self.done[name] = body
+        return body
+
+
+def _resolve(raw: dict[str, Any], where: str) -> dict[str, str]:
+    """Every fragment of `raw`, expanded (an unknown or circular reference is an error)."""
+    frags = _Fragments(raw, where)
+    return {name: frags[name] for name in raw}
+
+
+def expand(pattern: str, frags: dict[str, str] | _Fragments | None = None) -> str:
+    """`pattern` with its `{fragment}` references replaced by the fragments' text."""
+    frags = fragments() if frags is None else frags
+
+    def sub(m: regex.Match) -> str:
+        name = m.group("name")
+        if name not in frags:
+            raise KeyError(f"rules: unknown fragment {{{name}}} in {pattern!r}")
+        return frags[name]
+
+    return _REF.sub(sub, pattern) if "{" in pattern else pattern
+
+
+@cache
+def name_parts() -> dict[str, regex.Pattern]:
+    """The prefixes and suffixes that fold away from unit and indicator names (fragments
+    local_level, unit_level, indicator_scope, indicator_measure), compiled once."""
+    f = fragments()
+    return {
+        "local_level": regex.compile(rf"^{f['local_level']}(?=\p{{Han}}{{2}})"),
+        "unit_level": regex.compile(rf"^{f['unit_level']}(?=\p{{Han}}{{2}})"),
+        # a level and one character, which names no unit: 县乡, 区委
+        "level_and_head": regex.compile(rf"(?:{f['unit_level']}|县|区|市)?\p{{Han}}"),
+        "indicator_scope": regex.compile(rf"^{f['indicator_scope']}"),
+        "indicator_measure": regex.compile(rf"{f['indicator_measure']}$"),
+    }
+
+
+def strip_local_level(name: str) -> str:
+    """县发改局 → 发改局, 区委组织部 → 组织部 (市 stays: in a county's speech it is another level)."""
+    return name_parts()["local_level"].sub("", name, count=1)
+
+
+def _expand_all(obj: Any, frags: dict[str, str] | _Fragments) -> Any:
+    if isinstance(obj, str):
+        return expand(obj, frags)
+    if isinstance(obj, list):
+        return [_expand_all(x, frags) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _expand_all(v, frags) for k, v in obj.items()}
+    return obj
 
 
 @cache
@@ -85,7 +233,7 @@ def furniture() -> dict[str, Any]:
 
 @cache
 def swaps() -> dict[str, Any]:
-    raw = _load("swaps.yaml")
+    raw = _read("swaps.yaml")  # its {w} marks the swapped word, no fragment
     repairs = []
     for r in raw["repairs"]:
         w = regex.escape(r["wrong"])
@@ -139,7 +287,7 @@ def unit_lookup(name: str) -> dict | None:
     lex = units()
     if name in lex["alias"]:
         return lex["alias"][name]
-    bare = LEVEL_PREFIX.sub("", name)
+    bare = strip_local_level(name)
     return lex["alias"].get(bare) or lex["short"].get(bare) or lex["short"].get(name)
 
 
@@ -150,9 +298,7 @@ def _indicator_trie():
     return Trie(dict(indicators()["alias"]))
 
 
-_SCOPE_PREFIX = regex.compile(r"^(全县|全区|全市|我县|我区|我市|本县|县域|全省)")
 _TIER = regex.compile(r"^(排在)?[A-E]档的|[A-E]档(的)?(具体)?指标$")
-_MEASURE_SUFFIX = regex.compile(r"(增速|增幅|增长率|增长|涨幅|总量|上升位次|下降位次|位次|排名)$")
 # phrase -> entry, for the alias table it was computed from (the same phrases recur across a batch)
 _lookups: dict[str, dict | None] = {}
 _lookups_for: list[int] = [0]
@@ -178,8 +324,9 @@ def indicator_lookup(name: str | None) -> dict | None:
 
 
 def _indicator_lookup(name: str, lex: dict) -> dict | None:
-    bare = _TIER.sub("", _SCOPE_PREFIX.sub("", name))
-    for cand in (name, bare, _MEASURE_SUFFIX.sub("", bare)):
+    parts = name_parts()
+    bare = _TIER.sub("", parts["indicator_scope"].sub("", name, count=1))
+    for cand in (name, bare, parts["indicator_measure"].sub("", bare)):
         if cand in lex:
             return lex[cand]
     hits = _indicator_trie().parse_longest(bare)

@@ -1,8 +1,12 @@
 """Stage 1, normalize: bytes or text in, a clean Simplified `Document` out.
 
 Steps, each keeping an offset map back to the decoded source:
-decode → HTML body → pinyin glosses → Traditional→Simplified (OpenCC t2s) →
-width and punctuation → site furniture → page markers → rewriting-tool swaps.
+decode (a mostly-UTF-8 file keeps UTF-8, its bad bytes counted) → HTML body →
+invisible characters (zero-width, direction marks, U+FFFD) → pinyin glosses →
+Traditional→Simplified (OpenCC t2s) → width and punctuation → layout (line
+breaks that collapsed into spaces, infographic captions, spaces inside number
+and word runs; rules/layout.yaml) → site furniture → page markers →
+rewriting-tool swaps.
 Placeholders (*, X, XX, ××, □ …) are kept and listed. Metadata is inferred
 (see `meta.py`) and may be overridden by a sidecar file.
 """
@@ -14,7 +18,9 @@ import json
 import os
 import re
 import stat
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -142,6 +148,23 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # line by line: UTF-8, UTF-8 with a few damaged bytes, or another encoding (GBK lines glued in)
+    lines, n_utf8, n_other = [], 0, 0
+    for raw in data.splitlines(keepends=True):
+        try:
+            lines.append(raw.decode("utf-8"))
+            n_utf8 += 1
+        except UnicodeDecodeError:
+            damaged = _damaged_utf8(raw)
+            if damaged is not None:
+                lines.append(damaged)
+                n_utf8 += 1
+            else:
+                lines.append(raw.decode("gb18030", "replace"))
+                n_other += 1
+    if not n_other:
+        # mostly valid UTF-8: the damaged bytes become U+FFFD (removed and counted by normalize_text)
+        return "".join(lines), "utf-8"
     candidates = []
     for enc in ("gb18030", "big5"):
         try:
@@ -150,13 +173,6 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
             continue
         candidates.append((_han_score(text), enc, text))
     # mixed files: lines of UTF-8 and GBK glued together
-    lines, n_utf8 = [], 0
-    for raw in data.splitlines(keepends=True):
-        try:
-            lines.append(raw.decode("utf-8"))
-            n_utf8 += 1
-        except UnicodeDecodeError:
-            lines.append(raw.decode("gb18030", "replace"))
     if 0 < n_utf8 < len(lines) and any(not ln.isascii() for ln in lines if ln):
         mixed = "".join(lines)
         candidates.append((_han_score(mixed) + 0.001, "mixed", mixed))
@@ -166,6 +182,21 @@ def decode(data: bytes, path: str | Path | None = None) -> tuple[str, str]:
     if score < 0.05:
         raise InputError(path, f"does not look like Chinese text (best guess {enc}, few common characters)")
     return text, enc
+
+
+def _damaged_utf8(raw: bytes) -> str | None:
+    """A line that is UTF-8 but for a few bad bytes, decoded with each bad byte as U+FFFD;
+    None when the line is in another encoding. Bytes of GBK or Big5 text are seldom valid
+    UTF-8: in such a line the bad bytes outnumber the good multi-byte characters."""
+    text = raw.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - raw.count(b"\xef\xbf\xbd")
+    ascii_ = len(raw.translate(None, _HIGH_BYTES))  # (ASCII bytes decode to themselves)
+    good = len(text) - ascii_ - text.count("\ufffd")
+    return text if good >= _DAMAGE_RATIO * bad else None
+
+
+_HIGH_BYTES = bytes(range(128, 256))
+_DAMAGE_RATIO = 4  # good non-ASCII characters a line needs for each bad byte to count as damaged UTF-8
 
 
 # ---------------------------------------------------------------- HTML
@@ -511,6 +542,298 @@ def _insert(text: str, at: int) -> tuple[str, Pieces]:
     return text[:at] + "\n" + text[at:], pieces
 
 
+@cache
+def _invisible_re() -> regex.Pattern:
+    """Zero-width and direction controls (rules/furniture.yaml) and U+FFFD, the mark of a byte
+    that could not be decoded."""
+    return regex.compile("[" + lexicon.rules("furniture.yaml")["invisible"] + "\ufffd]+")
+
+
+def _invisible(text: str, removed: list[dict]) -> tuple[str, Pieces | None, int]:
+    """Remove invisible characters and replacement characters; each kind is counted in `removed`.
+    Also returns how many replacement characters (undecodable bytes) there were."""
+    rx = _invisible_re()
+    if not rx.search(text):
+        return text, None, 0
+    bad = text.count("\ufffd")
+    hidden = sum(len(m) for m in rx.findall(text)) - bad
+    text, pieces = substitute(text, rx, lambda m: "")
+    if hidden:
+        removed.append({"reason": "invisible characters (zero-width, direction marks)", "count": hidden})
+    if bad:
+        removed.append({"reason": "undecodable bytes (U+FFFD)", "count": bad})
+    return text, pieces, bad
+
+
+# ---------------------------------------------------------------- layout (rules/layout.yaml)
+
+
+@cache
+def _layout_rules() -> dict[str, Any]:
+    r = lexicon.rules("layout.yaml")
+    c = regex.compile
+    units = {u for us in lexicon.rules("measures.yaml")["units"].values() for u in us} | {"%", "‰", "个百分点"}
+    figure = r["figure"].replace("{UNITS}", "|".join(regex.escape(u) for u in sorted(units, key=len, reverse=True)))
+    return {
+        "min_breaks": int(r["collapsed_min_breaks"]),
+        "break_space": c(rf"(?<={r['break_after']})[ \t]+(?=\S)"),
+        "salute_space": c(rf"[ \t]+(?={r['salutation_after_space']})"),
+        "title": c(rf"[^\n。！？，；：]{{4,{int(r['title_max'])}}}?{r['title_end']}(?P<sp>[ \t]+)(?=\S)"),
+        "label": c(rf"[ \t]*{r['heading_label']}[ \t]*"),
+        "heading_max": int(r["heading_max"]),
+        "rest_min": int(r["heading_rest_min"]),
+        "number_end": c(rf"{r['number_end']}$"),
+        "number_start": c(r["number_start"]),
+        "after_number": c(r["after_number"]),
+        "tight_punct": c(r["tight_punct"]),
+        "tight_open": c(rf"{r['tight_open']}$"),
+        "min_lines": int(r["infographic_min_lines"]),
+        "caption_line": c(rf"{r['caption']}(?:[ \t]+{r['caption']})*"),
+        "figure_line": c(rf"{figure}(?:[ \t]+{figure})*"),
+    }
+
+
+_SPACES = regex.compile(r"[ \t]+")
+_NEWLINE = regex.compile(r"\n")
+_HAN1 = regex.compile(r"\p{Han}")
+_CLAUSE_MARKS = regex.compile(r"[，。；：！？、,;:!?]")
+_SENT_END = regex.compile(r"[。！？]")
+_PROSE = regex.compile(r"[，。；！？]")
+
+
+def _layout(text: str, removed: list[dict]) -> tuple[str, list[Pieces]]:
+    """Repair layout (rules/layout.yaml): paragraph and heading breaks that collapsed into
+    spaces, spaces inside number, unit and word runs, infographic captions apart from
+    their figures. Returns the text and the piece map of each sub-step that changed it."""
+    steps = []
+    for step, what in ((_layout_breaks, "line breaks restored (collapsed paragraphs, run-in headings)"),
+                       (_infographic, "infographic figures given their captions"),
+                       (_layout_spaces, "spaces inside words and numbers")):
+        text, pieces, n = step(text)
+        if pieces:
+            steps.append(pieces)
+            removed.append({"reason": f"layout: {what}", "count": n})
+    return text, steps
+
+
+def _layout_breaks(text: str) -> tuple[str, Pieces | None, int]:
+    """Spaces that stand for line breaks: after sentence ends in a collapsed line, before a
+    salutation, after the title of a collapsed page, after a heading that runs into its prose."""
+    if " " not in text and "\t" not in text:
+        return text, None, 0
+    R = _layout_rules()
+    breaks: set[int] = set()  # starts of space runs that become a line break
+    line_spans = [m.span() for m in _LINE.finditer(text)]
+    first = next((s for s, e in line_spans if text[s:e].strip()), -1)
+    for ls, le in line_spans:
+        found = [m for m in R["break_space"].finditer(text, ls, le)]
+        salute = [m.start() for m in R["salute_space"].finditer(text, ls, le)]
+        title = R["title"].match(text, ls, le) if ls == first else None
+        if len(found) >= R["min_breaks"] or salute or title:  # a collapsed page
+            breaks.update(m.start() for m in found)
+            breaks.update(salute)
+            if title:
+                breaks.add(title.start("sp"))
+        else:  # a heading label after a sentence end and a space starts a line anywhere
+            breaks.update(m.start() for m in found if R["label"].match(text, m.end()))
+    # headings that run into their prose: after every line start, old or new
+    starts = sorted({s for s, _ in line_spans} | {_SPACES.match(text, b).end() for b in breaks})
+    ends = sorted({e for _, e in line_spans} | breaks)
+    for p in starts:
+        m = R["label"].match(text, p)
+        if not m:
+            continue
+        hs = m.end()
+        le = ends[bisect_left(ends, hs)] if bisect_left(ends, hs) < len(ends) else len(text)
+        sp = _SPACES.search(text, hs, min(le, hs + R["heading_max"] + 1))
+        if sp is None or sp.start() - hs < 2 or _CLAUSE_MARKS.search(text, hs, sp.start()):
+            continue
+        rest = text[sp.end() : le]
+        if len(rest) >= R["rest_min"] and _SENT_END.search(rest):
+            breaks.add(sp.start())
+    if not breaks:
+        return text, None, 0
+    out, pieces = substitute(text, _SPACES, lambda m: "\n" if m.start() in breaks else m.group(0))
+    return out, pieces, len(breaks)
+
+
+def _layout_spaces(text: str) -> tuple[str, Pieces | None, int]:
+    """Remove spaces inside runs: between a number and its unit or the word before it
+    (达到 53.85 亿斤), beside punctuation, and single spaces between Han characters in prose."""
+    if " " not in text and "\t" not in text:
+        return text, None, 0
+    R = _layout_rules()
+    count = 0
+    breaks = [m.start() for m in _NEWLINE.finditer(text)]
+    prose: dict[int, bool] = {}  # line number → the line holds a sentence or clause mark
+
+    def in_prose(pos: int) -> bool:
+        i = bisect_left(breaks, pos)
+        if i not in prose:
+            ls = breaks[i - 1] + 1 if i else 0
+            prose[i] = bool(_PROSE.search(text, ls, breaks[i] if i < len(breaks) else len(text)))
+        return prose[i]
+
+    def repl(m: regex.Match) -> str:
+        nonlocal count
+        s, e = m.start(), m.end()
+        if s == 0 or e >= len(text) or text[e] == "\n" or text[s - 1] == "\n":
+            return m.group(0)  # (line ends are _tidy's)
+        before, after = text[s - 1], text[e]
+        join = False
+        if e - s <= 2 and R["number_end"].search(text, max(0, s - 8), s) and R["after_number"].match(text, e):
+            join = True  # 53.85 亿斤 · 5.0 % · 20xx 年
+        elif e - s <= 2 and _HAN1.match(before) and R["number_start"].match(text, e) \
+                and not _DIGIT.search(text, _token_start(text, s), s):
+            join = True  # 达到 53.85 (not 1.2亿元 2.5亿元: two figures side by side)
+        elif R["tight_punct"].match(after) or R["tight_punct"].match(before) or R["tight_open"].search(text, s - 1, s):
+            join = True  # 难关 。 · ，  · （ 一
+        elif e - s == 1 and _HAN1.match(before) and _HAN1.match(after):
+            join = in_prose(s)  # 县政 府 in a sentence (a line of names or captions keeps its spaces)
+        if join:
+            count += 1
+            return ""
+        return m.group(0)
+
+    out, pieces = substitute(text, _SPACES, repl)
+    return out, pieces, count
+
+
+def _token_start(text: str, end: int) -> int:
+    """Start of the run of non-space characters that ends at `end` (looked for 20 back at most)."""
+    lo = max(0, end - 20)
+    m = _LAST_TOKEN.search(text, lo, end)
+    return m.start() if m else end
+
+
+_LAST_TOKEN = regex.compile(r"[^ \t\n]+$")
+
+
+def _infographic(text: str) -> tuple[str, Pieces | None, int]:
+    """Give infographic figures their captions (rules/layout.yaml). In a block of short lines,
+    captions first, one column (地区生产总值 / 356.2亿元 / 增长6.5%) is joined into one line:
+    地区生产总值356.2亿元，增长6.5%. Two or more columns side by side (captions on one line,
+    figures on the next), and figures written before their captions, get a copy of their
+    caption in front of each figure: 地区生产总值356.2亿元；固定资产投资128.5亿元. The text is
+    never reordered, so the offset map stays monotonic (a copied caption maps to the point
+    where it is inserted). Blocks of any other shape are left as they are."""
+    R = _layout_rules()
+    if "\n" not in text:
+        return text, None, 0
+    lines = [m.span() for m in _LINE.finditer(text)]
+    kinds = []
+    for s, e in lines:
+        seg = text[s:e].strip()
+        kinds.append("C" if R["caption_line"].fullmatch(seg) and not _DIGIT.search(seg)
+                     else "F" if R["figure_line"].fullmatch(seg) else "")
+    edits: list[tuple[int, int, str]] = []  # (old start, old end, new text), in order
+    n_items = 0
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and kinds[j]:
+            j += 1
+        if j - i >= R["min_lines"]:
+            got = _infographic_edits(text, lines[i:j], kinds[i:j])
+            if got:
+                edits.extend(got[0])
+                n_items += got[1]
+        i = max(j, i + 1)
+    if not edits:
+        return text, None, 0
+    out: list[str] = []
+    pieces = Pieces()
+    pos = n = 0
+    for a, b, rep in edits:
+        if a > pos:
+            out.append(text[pos:a])
+            pieces.add(n, n + a - pos, pos, a)
+            n += a - pos
+        out.append(rep)
+        pieces.add(n, n + len(rep), a, b)
+        n += len(rep)
+        pos = b
+    out.append(text[pos:])
+    pieces.add(n, n + len(text) - pos, pos, len(text))
+    return "".join(out), pieces, n_items
+
+
+_LINE = regex.compile(r"[^\n]+")
+_DIGIT = regex.compile(r"\d")
+_CELL = regex.compile(r"[^ \t\n]+")
+
+
+def _shifted(pairs: list[tuple[int, list[int]]] | None, by: int) -> list[tuple[int, list[int]]] | None:
+    return None if pairs is None else [(c + by, [f + by for f in fs]) for c, fs in pairs]
+
+
+def _captions_first(cells: list[list[tuple[int, int]]], kinds: list[str]) -> list[tuple[int, list[int]]] | None:
+    """(caption line, its figure lines) for a block shaped (C F+)+, each F line with as many
+    cells as its C line; None for any other shape."""
+    pairs: list[tuple[int, list[int]]] = []
+    k = 0
+    while k < len(kinds):
+        if kinds[k] != "C":
+            return None
+        c, figs = k, []
+        k += 1
+        while k < len(kinds) and kinds[k] == "F":
+            if len(cells[k]) != len(cells[c]):
+                return None
+            figs.append(k)
+            k += 1
+        if not figs:
+            return None
+        pairs.append((c, figs))
+    return pairs
+
+
+def _figures_first(cells: list[list[tuple[int, int]]], kinds: list[str]) -> list[tuple[int, list[int]]] | None:
+    """(caption line, [its figure line]) for a block shaped (F C)+, cell for cell; else None."""
+    if not kinds or len(kinds) % 2:
+        return None
+    pairs = []
+    for k in range(0, len(kinds), 2):
+        if kinds[k] != "F" or kinds[k + 1] != "C" or len(cells[k]) != len(cells[k + 1]):
+            return None
+        pairs.append((k + 1, [k]))
+    return pairs
+
+
+def _infographic_edits(text: str, lines: list[tuple[int, int]], kinds: list[str]):
+    """(edits, figures captioned) for one block of caption (C) and figure (F) lines, or None
+    when the block has no known shape (see _captions_first, _figures_first)."""
+    cells = [[m.span() for m in _CELL.finditer(text, s, e)] for s, e in lines]
+    # caption lines before the first caption that has figures are the block's title (一图读懂…)
+    title = 0
+    while title + 1 < len(kinds) and kinds[title] == kinds[title + 1] == "C":
+        title += 1
+    pairs = _shifted(_captions_first(cells[title:], kinds[title:]), title) if kinds[title] == "C" else None
+    if pairs is None:  # figures first, after a title line or not
+        skip = 1 if kinds[0] == "C" and title == 0 else title
+        pairs = _shifted(_figures_first(cells[skip:], kinds[skip:]), skip)
+    if pairs is None or len(pairs) < 2:
+        return None
+    edits: list[tuple[int, int, str]] = []
+    count = 0
+    for c, figs in pairs:
+        count += len(cells[c]) * len(figs)
+        if len(cells[c]) == 1 and figs[0] == c + 1:  # one column, caption first: join the lines
+            prev = c
+            for f in figs:
+                gap = (lines[prev][1], lines[f][0])  # the line break (and blank lines) between
+                edits.append((gap[0], gap[1], "" if f == figs[0] else "，"))
+                prev = f
+            continue
+        for f in figs:  # a copy of each column's caption before its figure, columns joined by ；
+            for col, (fs, fe) in enumerate(cells[f]):
+                cs, ce = cells[c][col]
+                gap = cells[f][col - 1][1] if col else fs  # the spaces between two cells give way to ；
+                edits.append((gap, fs, ("；" if col else "") + text[cs:ce]))
+    edits.sort()
+    return edits, count
+
+
 # ---------------------------------------------------------------- entry points
 
 
@@ -536,13 +859,21 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
     if looks_like_html(text):
         text, html_pieces, html_title = html_body(text)
         steps.append(html_pieces)
+    text, pieces, undecodable = _invisible(text, removed)
+    if pieces:
+        steps.append(pieces)
     text, pieces = substitute(text, _PINYIN, lambda m: "")
     if pieces:
         steps.append(pieces)
         removed.append({"reason": "pinyin glosses", "count": len(_PINYIN.findall(source))})
     text, script = _t2s(text)
     text = _width(text)
-    for step in (_tidy, lambda t: _furniture(t, removed), lambda t: _page_markers(t, removed), _salutation, _tidy):
+    text, pieces = _tidy(text)
+    if pieces:
+        steps.append(pieces)
+    text, layout_steps = _layout(text, removed)
+    steps.extend(layout_steps)
+    for step in (lambda t: _furniture(t, removed), lambda t: _page_markers(t, removed), _salutation, _tidy):
         text, pieces = step(text)
         if pieces:
             steps.append(pieces)
@@ -573,6 +904,8 @@ def normalize_text(source: str, doc_id: str = "text", *, encoding: str = "str", 
     if meta_override:
         doc.meta.update({k: v for k, v in meta_override.items() if v is not None})
         doc.meta.setdefault("overridden", sorted(meta_override))
+    if undecodable:
+        doc.warnings.append(f"{undecodable} bytes could not be decoded and were dropped (U+FFFD in the source)")
     if text and text[-1] not in "。！？!?”」』）)…":
         doc.warnings.append("text ends mid-sentence: the speech may be truncated")
         doc.meta["truncated"] = True

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import regex
 
+from . import lexicon
+
 MASKED = "masked"
 
-# A placeholder for a hidden number: *, **, X, XX, xx, ×, ××, □, ○○; a hidden
-# decimal keeps its point (X.X, *.*, XX.X) or hides only its digits after it (5.X)
-_MASK1 = r"(?:[*＊]+|(?<![A-Za-z])[Xx]{1,3}(?![A-Za-z.])|×{1,3}|□+|○{1,3})"
-MASK = (rf"(?:(?:[*＊]+|(?<![A-Za-z])[Xx]{{1,3}}|×{{1,3}}|□+|○{{1,3}})\.(?:[*＊]+|[Xx]{{1,2}}|×{{1,2}}|\d+)(?![A-Za-z])"
-        rf"|(?<![\d.])\d+\.(?:[*＊]+|[Xx]{{1,2}}|×{{1,2}})(?![A-Za-z])|{_MASK1})")
-ARABIC = r"(?:[-+]?\d+(?:,\d{3})*(?:\.\d+)?)"
+# The number grammar is data (rules/fragments.yaml): placeholders, Arabic and Chinese numerals.
+_F = lexicon.fragments()
+MASK = _F["mask"]
+ARABIC = _F["arabic"]
 HAN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
-HAN = rf"(?:[{HAN_DIGITS}]+(?:点[零〇一二三四五六七八九]+)?)"
-# A number with an optional range: 3-5, 3至5, 3～5
-NUMBER = rf"(?:{MASK}|{ARABIC}(?:\s?[-—–~～至到]\s?{ARABIC})?|百分之{HAN}|{HAN})"
+HAN = _F["han_number"]
+NUMBER = _F["number"]
 
 _DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL = {"十": 10, "百": 100, "千": 1000}
@@ -58,8 +57,19 @@ def han_to_number(text: str) -> float | None:
     return (total + section + digit) if seen else None
 
 
-# a fraction: 1/4, 四分之一 (a share of a whole: 为年度预算的1/4)
-FRACTION = rf"(?:\d+/\d+|[{HAN_DIGITS}]+分之[{HAN_DIGITS}]+)"
+_FULL_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def small_int(text: str) -> int | None:
+    """The integer of a label or date numeral: 3, ３, 三, 十二, 二十三 → int; None otherwise."""
+    t = (text or "").strip().translate(_FULL_DIGITS)
+    if t.isdigit():
+        return int(t)
+    v = han_to_number(t) if t and all(c in _DIGIT or c == "十" for c in t) else None
+    return int(v) if v is not None else None
+
+
+FRACTION = _F["fraction"]
 _FRACTION = regex.compile(r"^(\d+)/(\d+)$|^(\p{Han}+)分之(\p{Han}+)$")
 
 

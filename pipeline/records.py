@@ -41,6 +41,7 @@ class _Base:
     end: int
     section: list[str] = field(default_factory=list)
     section_role: str = "other"
+    rule: str | None = None  # the name of the rule that made the record (for --explain)
 
     def _common(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class _Base:
             "end": self.end,
             "section": self.section,
             "section_role": self.section_role,
+            "rule": self.rule,
         }
 
 
@@ -136,3 +138,15 @@ class Task(_Base):
 
 
 Record = Metric | Target | Task
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision of an extraction rule, for `--explain`: which rule read the span
+    [start, end) of the clean text, at which stage, and what came of it."""
+
+    start: int
+    end: int
+    stage: str  # event | target | task
+    rule: str
+    outcome: str  # made, task, held, joined, or "dropped: <why>"

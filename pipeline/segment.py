@@ -18,6 +18,8 @@ from typing import Any
 import regex
 
 from .lexicon import rules
+from .numbers import small_int
+from .parts import Part, document_kind, find_parts, part_at
 from .sentences import Sentence, split_sentences
 
 _R = rules("outline.yaml")
@@ -54,8 +56,6 @@ _ITEM_END = regex.compile(r"[，,。；;：:！？!?]")
 _SEMI = regex.compile(r"[；;]")
 _CLAUSE_END = regex.compile(r"[，,；;：:]")
 _SEP = regex.compile(r"[ \t]*")
-_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_HAN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -65,18 +65,7 @@ def _number(s: str) -> int | None:
         return _ORD[s]
     if s in _CIRCLED:
         return _CIRCLED.index(s) + 1
-    s2 = s.translate(_DIGITS)
-    if s2.isdigit():
-        return int(s2)
-    if s and all(c in _HAN or c == "十" for c in s):
-        if "十" not in s:
-            v = 0
-            for c in s:
-                v = v * 10 + _HAN[c]
-            return v
-        a, _, b = s.partition("十")
-        return (_HAN.get(a, 1) if a else 1) * 10 + (_HAN.get(b, 0) if b else 0)
-    return None
+    return small_int(s)
 
 
 @dataclass
@@ -108,6 +97,8 @@ class Outline:
     salutation: Span | None = None
     preamble: Span | None = None
     closing: Span | None = None
+    kind: str = "speech"  # speech, work_report, news, minutes, notice, division (pipeline/parts.py)
+    parts: list[Part] = field(default_factory=list)  # the review and plan parts
     _starts: list[int] = field(default_factory=list, repr=False)
     _sections: dict[int, tuple[list[str], str]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -142,6 +133,11 @@ class Outline:
             self._sections[key] = ([n.heading for n in chain], chain[0].role)
         heads, role = self._sections[key]
         return list(heads), role
+
+    def part_at(self, offset: int) -> str | None:
+        """review or plan: the part of the document that holds `offset` (None outside any)."""
+        p = part_at(self.parts, offset)
+        return p.role if p else None
 
     def top(self) -> list[Node]:
         return [n for n in self.nodes if n.level == 1]
@@ -358,7 +354,9 @@ def classify(text: str, head: str, subs: list[str] | None = None, body: Span | N
 # ---------------------------------------------------------------- segment
 
 
-def segment(text: str) -> Outline:
+def segment(text: str, year: int | None = None) -> Outline:
+    """The outline of `text`: headings, sections and their roles, sentences, and the
+    document's kind and parts (`year`: the document's own, when known)."""
     cands = [c for c in _raw_candidates(text) if _read_heading(text, c)]
     _resolve_masked(cands)
     cands = _drop_lists(text, cands)
@@ -414,6 +412,8 @@ def segment(text: str) -> Outline:
         if n.parent is not None:
             n.role = nodes[n.parent].role
     out._starts = [n.start for n in nodes]
+    out.kind = document_kind(text)
+    out.parts = find_parts(text, [(n.start, n.heading) for n in nodes if n.level == 1], year)
     return out
 
 

@@ -5,9 +5,9 @@ clause of a sentence is matched against a small grammar (word lists in
 rules/task_cues.yaml, unit names in rules/units.yaml):
 
     SUBJECT + CUE + ACTION     各乡镇要… · 大家务必… · 县住建局要抓紧推进…
-    SUBJECT + ROLE (+ACTION)   发改牵头，… · 请龚颖同志牵头，发改局具体负责，…
-    SUBJECT + 会同 + SUBJECT   请林冲同志会同县生态环境分局，…   (the second supports)
-    SUBJECT                    各经济指标牵头单位，要…            (subject-only clause)
+    SUBJECT + ROLE (+ACTION)   发改牵头，… · 请王强同志牵头，发改局具体负责，…
+    SUBJECT + 会同 + SUBJECT   请李明同志会同县生态环境分局，…   (the second supports)
+    SUBJECT                    各指标牵头单位，要…            (subject-only clause)
     要求 + SUBJECT + ACTION    就是要求同志们做好顶层设计
     CUE + ACTION               要…  (a task only with a subject carried over ；)
 
@@ -29,7 +29,8 @@ import regex
 
 from . import dates, lexicon
 from .lexicon import rx as _rx
-from .records import Task, UnitRef
+from .records import Decision, Task, UnitRef
+from .sentences import clauses
 
 _FLAGS = regex.V1
 
@@ -198,7 +199,7 @@ def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
     coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"
     coll_b = rf"(?:{mod}{nc}{{0,6}}?(?:{_alt(c['modified_heads'])}))"
     p_named = rf"(?:{c['person_named']})"
-    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 家军书记, 王家军书记
+    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 建国书记, 王建国书记
     p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
               rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
     # a quoted group before the post: “四家班子”主要负责同志
@@ -280,6 +281,7 @@ class _G:
     past: regex.Pattern
     modal_any: regex.Pattern
     require_any: regex.Pattern
+    x: dict  # the named patterns of task_cues.yaml
     lex: Any = None
     lex_names: frozenset = field(default_factory=frozenset)
     short_names: frozenset = field(default_factory=frozenset)  # the names of two characters
@@ -287,6 +289,11 @@ class _G:
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
+
+
+def warm() -> None:
+    """Build the grammar now (a worker process does it before its first file)."""
+    G()
 
 
 @cache
@@ -298,6 +305,7 @@ def G() -> _G:
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
     plain = _build(c, tokens=False)
+    x = lexicon.compile_patterns("task_cues.yaml", {"role_words": _lit(role_words)})
     trie = None
     if names:
         from hanlp_trie import Trie
@@ -326,12 +334,13 @@ def G() -> _G:
         tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
         tag_role=tag_role,
         roles=role_words,
-        quick=regex.compile(rf"{_alt(c['modal_core'])}|{_lit(role_words)}|会同|要求|责成|请|明确|由(?!于|此|衷|来)|{_alt(c['weak_verbs'])}"),
+        quick=x["quick"],
         role_any=lexicon.words(_lit(role_words)),
         imperative=lexicon.words(_alt(c["imperative_verbs"])),
         past=regex.compile(c["past_markers"]),
         modal_any=lexicon.words(_alt(c["modal_core"])),
         require_any=lexicon.words(c["require_verbs"]),
+        x=x,
         lex=lex,
         lex_names=frozenset(names),
         short_names=frozenset(n for n in names if len(n) == 2),
@@ -380,7 +389,7 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
         return _Addr("person", name)
     if k["p_named"].match(text):
         # long names are groups (青年党员同志), unless a post stands before the name (常务副县长王刚同志)
-        bare = _POST_BEFORE_NAME.sub("", name)
+        bare = g.x["post_before_name"].sub("", name)
         generic = bool(g.generic_person.match(name)) or len(bare) > 6
         return _Addr("person", name, named=not generic, collective=generic)
     if k["post"].match(text) and not k["p_coll"].match(text):
@@ -392,7 +401,7 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
             name = name.rsplit("的", 1)[1] or name
         return _Addr("person", name)
     entry = None
-    if g.lex is not None and (name in g.lex_names or lexicon.LEVEL_PREFIX.sub("", name) in g.lex_names):
+    if g.lex is not None and (name in g.lex_names or lexicon.strip_local_level(name) in g.lex_names):
         entry = lexicon.unit_lookup(name)
     if entry is None and g.other_level.match(name) and not (city_level and name.startswith("市")):
         return None  # 省市发改委, 国家发改委, 市上: another level of government
@@ -406,8 +415,8 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     if k["coll"].match(text):
         return _Addr("unit", name, named=False, collective=True, unit_type="collective")
     if k["open"].match(text):
-        bare = lexicon.LEVEL_PREFIX.sub("", name)
-        if _LEVEL_HEAD.fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
+        bare = lexicon.strip_local_level(name)
+        if lexicon.name_parts()["level_and_head"].fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
             return None  # 区乡(村振兴局): a level and a head alone name nothing
         if name.endswith(("区", "县")) and not name.endswith(("开发区", "高新区", "园区", "社区", "小区")) and not city_level:
             return None  # 万州区要…: a district or county is an addressee of its city, not of a county's speech
@@ -415,8 +424,6 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     return None
 
 
-_POST_BEFORE_NAME = regex.compile(r"^\p{Han}{0,6}?(?:书记|县长|区长|市长|镇长|乡长|主任|部长|局长|主席|常委)(?=\p{Han}{1,3}同志$)")
-_LEVEL_HEAD = regex.compile(r"(?:县级|区级|市级|县|区|市)?\p{Han}")  # 县乡, 区委: a level and a head, no name
 
 
 def _weak(text: str) -> bool:
@@ -424,7 +431,7 @@ def _weak(text: str) -> bool:
     g = G()
     if g.lex is None:
         return False
-    bare = lexicon.LEVEL_PREFIX.sub("", _strip_q(text))
+    bare = lexicon.strip_local_level(_strip_q(text))
     return bare == _strip_q(text) and bare in g.lex["short"] and bare not in g.lex["alias"]
 
 
@@ -452,12 +459,6 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
 # ------------------------------------------------------------ sentences
 
 _STOP = lexicon.words(r"[。！？!?](?![”’」』）)])")
-_CLAUSE_MARK = lexicon.words(r"[，,：:；;。！？!?]")
-_PAIRS = {"“": "”", "（": "）", "(": ")", "‘": "’", "《": "》"}
-_OPENERS = lexicon.words(r"[“（(‘《]")
-QUOTE_SPAN = 40  # a quote or bracket left open longer than this is a scraping fault
-
-
 @dataclass(frozen=True)
 class _Piece:
     """A sentence as tasks see it: outline sentences re-cut at 。！？ that an
@@ -469,23 +470,7 @@ class _Piece:
     paragraph: int
 
     def clauses(self) -> list[tuple[int, int]]:
-        t = self.text
-        protected: list[tuple[int, int]] = []
-        for m in _OPENERS.finditer(t):
-            close = t.find(_PAIRS[m.group(0)], m.end(), m.end() + QUOTE_SPAN)
-            if close > 0:
-                protected.append((m.start(), close))
-        spans, last, base = [], 0, self.start
-        for m in _CLAUSE_MARK.finditer(t):
-            p = m.start()
-            if protected and any(a < p < b for a, b in protected):
-                continue
-            if p > last:
-                spans.append((base + last, base + p))
-            last = p + 1  # every mark is one character
-        if last < len(t):
-            spans.append((self.start + last, self.start + len(t)))
-        return spans
+        return clauses(self.text, self.start)
 
 
 def _pieces(sentences) -> list[_Piece]:
@@ -510,6 +495,7 @@ class _Draft:
     addrs: list[_Addr]
     action: str = ""
     carried: bool = False
+    rule: str = ""  # the name of the rule that made it
 
 
 def _units(addrs: list[_Addr]) -> tuple[list[UnitRef], list[str], bool]:
@@ -533,15 +519,16 @@ def _copy(addrs: list[_Addr]) -> list[_Addr]:
 def _trim_action(text: str) -> str:
     g = G()
     t = text.strip(" ，,；;。：:")
-    t = _rx(r"^(?:要|都要|也要|务必|必须|一定要|进一步|切实|认真)+").sub("", t)
+    t = g.x["action_lead_words"].sub("", t)
     m = g.deadline.match(t)
     if m:
         t = t[m.end():]
     return t.strip(" ，,")
 
 
-def extract(doc, outline) -> list[Task]:
-    """Task records of one document."""
+def extract(doc, outline, trace: list | None = None) -> list[Task]:
+    """Task records of one document. With `trace` (a list), each clause rule's
+    decision is appended to it as a Decision."""
     g = G()
     if g.lex_fn is not lexicon.units:  # the lexicon was swapped (tests, a reload): rebuild
         G.cache_clear()
@@ -565,7 +552,7 @@ def extract(doc, outline) -> list[Task]:
         # The cue words hold no clause mark: where they stand in the sentence tells each clause.
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
         got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
-                        outline.section_of(sent.start)[1] if outline.nodes else "other") if cues else []
+                        outline.section_of(sent.start)[1] if outline.nodes else "other", trace) if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
@@ -587,272 +574,402 @@ def extract(doc, outline) -> list[Task]:
     return tasks
 
 
-def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "other") -> list[_Draft]:
-    """The drafts of one sentence; `cues`: where its cue words start (absolute offsets);
-    `role`: the role of its top-level section (tasks, conduct, achievements …)."""
+# ------------------------------------------------------------ the clause rules
+#
+# Each clause of a sentence is offered to the rules below in order; the first
+# that takes it wins (the conflict policy: order in RULES, nothing else). A rule
+# returns None when it does not apply (the next rule is tried) or an outcome:
+#   "task"      it made a task (a draft)
+#   "held"      it read a subject or roles that wait for their work in a later clause
+#   "joined"    it added support units to the task just made
+#   "dropped: <why>"  it read the clause and decided it assigns nothing
+# A clause no rule takes ends what is pending (`_rest`). With a trace list, every
+# decision is written down as (start, end, rule, outcome) for `--explain`.
+
+
+@dataclass
+class _Clause:
+    idx: int
+    cs: int  # absolute span
+    ce: int
+    text: str
+    cued: bool  # holds a cue word (one of `quick`)
+    masked: list  # the clause with lexicon tokens, made when first needed
+
+
+@dataclass
+class _Sent:
+    """What the clause rules of one sentence share and change."""
+
+    text: str  # the whole document text
+    spans: list[tuple[int, int]]
+    cued: list[bool]
+    carry: list[_Addr] | None
+    list_owner: list[_Addr] | None
+    city: bool
+    role: str  # the role of the top-level section (tasks, conduct …)
+    out: list[_Draft] = field(default_factory=list)
+    pending: list[_Addr] = field(default_factory=list)
+    pending_start: int | None = None
+    pending_roles: bool = False
+    framing_only: bool = True  # no clause so far did more than frame (对…, 在…)
+    carried_used: bool = False
+    last: _Draft | None = None
+    colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
+    bare_cache: dict[int, Any] = field(default_factory=dict)
+
+    def bare_at(self, k: int):
+        """The bare-cue match of clause k (要…), read up to three times."""
+        if k not in self.bare_cache:
+            a, b = self.spans[k]
+            self.bare_cache[k] = G().plain["bare"].match(self.text[a:b]) if self.cued[k] else None
+        return self.bare_cache[k]
+
+    def emit(self, d: _Draft, last: bool = True) -> str:
+        self.out.append(d)
+        if last:
+            self.last = d
+            self.framing_only = False
+        return "task"
+
+    def drop_pending(self) -> None:
+        self.pending, self.pending_start, self.pending_roles = [], None, False
+
+    def take_pending(self, start: int) -> tuple[list[_Addr], int]:
+        """The pending addressees (and where they start), handed to a task and cleared."""
+        addrs, s = self.pending, (self.pending_start if self.pending_start is not None else start)
+        self.drop_pending()
+        return addrs, s
+
+    def flush(self, end: int, action: str = "") -> str | None:
+        """The pending addressees become a task ending at `end` (if any are pending)."""
+        made = None
+        if self.pending and self.pending_start is not None:
+            d = _Draft(self.pending_start, end, self.pending, action)
+            self.out.append(d)
+            self.last = d
+            made = "task"
+        self.drop_pending()
+        return made
+
+    def next_clause(self, c: _Clause) -> str:
+        if c.idx + 1 < len(self.spans):
+            a, b = self.spans[c.idx + 1]
+            return self.text[a:b]
+        return ""
+
+
+def _r_huitong(st: _Sent, c: _Clause) -> str | None:
+    """X会同Y，…: X does the work, Y supports."""
+    if "会同" not in c.text:
+        return None
+    m = _run("subj_huitong", c.text, c.masked, group=("s", "o"))
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    o = _subject(m, "o", st.city, c.cs)
+    if not (s or o):
+        return None
+    for a, _, _ in o:
+        a.role = "support"
+    act = m.group("act")
+    addrs, start = st.take_pending(_subj_start(m, c.cs, st.text))
+    addrs = addrs + [a for a, _, _ in s] + [a for a, _, _ in o]
+    if not act.strip():
+        act = st.next_clause(c)
+    return st.emit(_Draft(start, c.ce, addrs, act))
+
+
+def _r_role(st: _Sent, c: _Clause) -> str | None:
+    """A subject and its role word: 发改牵头 · 请X同志牵头 · 由县发改委负责汇总梳理."""
+    g = G()
+    if not (c.cued and g.role_any.search(c.text)):
+        return None
+    m = _run("subj_role", c.text, c.masked)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    if not s:
+        return None
+    role = g.roles[m.group("role")]
+    for a, _, _ in s:
+        a.role = role
+    if st.pending_start is None:
+        st.pending_start = _subj_start(m, c.cs, st.text)
+    st.pending += [a for a, _, _ in s]
+    st.pending_roles = True
+    act = m.group("act").strip()
+    if g.past.search(act) or g.past.match(st.next_clause(c)):
+        st.drop_pending()
+        return "dropped: work already done (了, 已…)"
+    if role == "support" and not act and st.last is not None and st.last.end >= c.cs - 2 \
+            and len(st.pending) == len(s):
+        # 王明同志负责牵头协调，县自然资源局、县住建局全力配合: helpers of the task just read
+        st.last.addrs += st.pending
+        st.last.end = c.ce
+        st.drop_pending()
+        return "joined"
+    st.framing_only = False
+    if act:
+        return st.flush(c.ce, act) or "held"
+    return "held"
+
+
+def _r_modal(st: _Sent, c: _Clause) -> str | None:
+    """A subject and a modal cue: 各乡镇要… · 县住建局务必…"""
+    g = G()
+    mm = g.modal_any.search(c.text) if c.cued else None
+    if mm and mm.start() == 0 and not g.modal_any.search(c.text, 1):
+        return None  # the only cue opens the clause: no subject before it (要加快…)
+    m = _run("subj_modal", c.text, c.masked) if mm else None
+    if not m or any(p.search(m.group("act")) for p in g.non_task):
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        if m.group("s"):
+            st.drop_pending()
+            st.framing_only = False
+            return "dropped: the subject names only other levels (省市发改委要…)"
+        return None
+    addrs = [a for a, _, _ in s]
+    start = _subj_start(m, c.cs, st.text)
+    act = m.group("act")
+    _act_roles(addrs, act)
+    if g.act_support.match(act) and st.last is not None and st.last.end >= c.cs - 2 and not st.pending:
+        for a in addrs:
+            a.role = "support"
+        st.last.addrs += addrs
+        st.last.end = c.ce
+        return "joined"
+    if st.pending:
+        before, start = st.take_pending(start)
+        addrs = before + addrs
+    end = c.ce
+    short_act = act
+    act = _extend_act(act, c.idx, st.spans, st.text, addrs)
+    if len(act) > len(short_act) and "会同" in act[len(short_act):]:
+        # 县发改局要牵头，会同县财政局，…: the next clause names the supporting units
+        ns, ne = st.spans[c.idx + 1]
+        sup = _helpers(st.text[ns:ne], st.city, ns)
+        if sup is not None:
+            addrs = addrs + sup
+            end = ne
+    return st.emit(_Draft(start, end, addrs, act))
+
+
+def _r_imperative(st: _Sent, c: _Clause) -> str | None:
+    """Under a tasks or conduct heading, a doer and an imperative verb with no modal:
+    “四家班子”主要负责同志带好头 · 县财政局、县审计局按照职责分工抓好落实."""
+    g = G()
+    if st.role not in ("tasks", "conduct") or not c.cued or st.pending:
+        return None
+    im = g.imperative.search(c.text)
+    if not im or im.start() < 2:  # the verb needs a doer before it
+        return None
+    m = _run("subj_verb", c.text, c.masked)
+    act = m.group("act") if m else ""
+    if not (m and g.imperative.match(act) and not g.past.search(act)
+            and not any(p.search(act) for p in g.non_task)):
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        return None
+    addrs = [a for a, _, _ in s]
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, addrs, _extend_act(act, c.idx, st.spans, st.text, addrs)))
+
+
+def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
+    """A clause that is only a subject, with a cue opening one of the next two:
+    各指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…"""
+    if len(c.text) > 60:
+        return None
+    if not any(st.cued[k] and st.bare_at(k) for k in range(c.idx + 1, min(c.idx + 3, len(st.spans)))):
+        return None
+    m = _run("subj_only", c.text, c.masked)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        return None
+    if st.pending_start is None:
+        st.pending_start = _subj_start(m, c.cs, st.text)
+    st.pending += [a for a, _, _ in s]
+    st.framing_only = False
+    return "held"
+
+
+def _r_after_role(st: _Sent, c: _Clause) -> str | None:
+    """The doers after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实."""
+    if not (st.pending_roles and c.cued):
+        return None
+    m = _run("subj_verb", c.text, c.masked)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    if not s:
+        return None
+    act = m.group("act")
+    for a, _, _ in s:
+        a.role = "support" if G().x["support_verbs"].match(act) else "responsible"
+    st.pending += [a for a, _, _ in s]
+    st.framing_only = False
+    return st.flush(c.ce, act) or "held"
+
+
+def _r_by(st: _Sent, c: _Clause) -> str | None:
+    """由 + doer + work with no role word: 由县司法局按程序报批."""
+    g = G()
+    if not c.cued or st.pending or "由" not in c.text:
+        return None
+    m = _run("by", c.text, c.masked)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    act = m.group("act")
+    if not s or any(p.search(act) for p in g.non_task) or g.past.search(act):
+        return None
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], act))
+
+
+def _r_require(st: _Sent, c: _Clause) -> str | None:
+    """要求/请/明确 + subject + work: 就是要求同志们做好顶层设计 · 会议要求各乡镇…"""
+    g = G()
+    if not (c.cued and g.require_any.search(c.text)):
+        return None
+    m = _run("require", c.text, c.masked, search=True)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    if not s:
+        return None
+    act = m.group("act")
+    if any(p.search(act) for p in g.non_task):
+        return "dropped: the speaker's programme (讲话, 提要求…)"
+    if act.strip() and not g.x["not_an_order"].match(act):
+        # 要求县市场监管局会同县商务局开展…: the helpers are support
+        addrs = [a for a, _, _ in s] + (_helpers(act, st.city, c.cs + m.start("act")) or [])
+        return st.emit(_Draft(c.cs + m.start("s"), c.ce, addrs, act))
+    if not act.strip():
+        st.pending = [a for a, _, _ in s]
+        st.pending_start = c.cs
+        return "held"
+    return None
+
+
+def _r_bare(st: _Sent, c: _Clause) -> str | None:
+    """A bare cue (要…) whose doer is pending, named before a colon, or carried
+    from the sentence before (；) or from a list's introduction."""
+    g = G()
+    bm = st.bare_at(c.idx) if c.cued else None
+    if not bm:
+        return None
+    m = _M(bm, c.text)
+    act = m.group("act")
+    if any(p.search(act) for p in g.non_task):
+        return None
+    if st.pending:
+        addrs, start = st.take_pending(c.cs)
+        addrs = addrs + (_helpers(act, st.city, 0) or [])
+        _act_roles(addrs, act)
+        return st.emit(_Draft(start, c.ce, addrs, _extend_act(act, c.idx, st.spans, st.text, addrs)))
+    if st.colon_owner and g.list_item.match(c.text):
+        d = _Draft(c.cs, c.ce, _copy(st.colon_owner), _extend_act(act, c.idx, st.spans, st.text, st.colon_owner), carried=True)
+        return st.emit(d, last=False)
+    owner = st.carry if st.carry else st.list_owner
+    if owner and not st.carried_used and st.framing_only and not st.out:
+        d = _Draft(st.spans[0][0] if c.idx else c.cs, c.ce, _copy(owner), _extend_act(act, c.idx, st.spans, st.text, owner),
+                   carried=True)
+        st.carried_used = True
+        return st.emit(d)
+    return None
+
+
+@dataclass(frozen=True)
+class ClauseRule:
+    name: str
+    apply: Any  # (_Sent, _Clause) -> outcome or None
+
+
+RULES: tuple[ClauseRule, ...] = (
+    ClauseRule("subject_huitong", _r_huitong),
+    ClauseRule("subject_role", _r_role),
+    ClauseRule("subject_modal", _r_modal),
+    ClauseRule("doer_imperative", _r_imperative),
+    ClauseRule("subject_alone", _r_subject_alone),
+    ClauseRule("doers_after_role", _r_after_role),
+    ClauseRule("by_doer", _r_by),
+    ClauseRule("require_doer", _r_require),
+    ClauseRule("bare_cue", _r_bare),
+)
+
+
+def _rest(st: _Sent, c: _Clause) -> str | None:
+    """A clause no rule took: the work of pending roles, or the end of a pending subject."""
+    g = G()
+    made = None
+    if st.pending_roles:
+        st.pending += _helpers(c.text, st.city, c.cs) or []  # 县经信局牵头，会同县统计局、县调查队，…
+        made = st.flush(c.ce, c.text)
+    else:
+        st.pending, st.pending_start = [], None
+    st.framing_only = st.framing_only and bool(g.framing.match(c.text))
+    return made
+
+
+def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "other",
+              trace: list | None = None) -> list[_Draft]:
+    """The drafts of one sentence: each clause offered to RULES in order.
+    `cues`: where its cue words start (absolute offsets); `role`: the role of its
+    top-level section (tasks, conduct, achievements …)."""
     g = G()
     text = doc.text
     spans = sent.clauses()
-    out: list[_Draft] = []
-    pending: list[_Addr] = []
-    pending_start: int | None = None
-    pending_roles = False
-    framing_only = True
-    carried_used = False
-    last: _Draft | None = None
-    colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
-
-    bare: dict[int, Any] = {}  # each clause's bare-cue match, read up to three times
     # which clauses hold a cue word: one walk of the (sorted) cue offsets beside the clauses
-    cued_flags = [False] * len(spans)
-    k_ = 0
-    for c in cues:
-        while k_ < len(spans) and spans[k_][1] <= c:
-            k_ += 1
-        if k_ == len(spans):
+    cued = [False] * len(spans)
+    k = 0
+    for pos in cues:
+        while k < len(spans) and spans[k][1] <= pos:
+            k += 1
+        if k == len(spans):
             break
-        if spans[k_][0] <= c:
-            cued_flags[k_] = True
-
-    def bare_at(k: int):
-        if k not in bare:
-            a_, b_ = spans[k]
-            bare[k] = g.plain["bare"].match(text[a_:b_]) if cued_flags[k] else None  # the cue is in `quick`
-        return bare[k]
-
-    def flush(end: int, action: str = "") -> None:
-        nonlocal pending, pending_start, pending_roles, last
-        if pending and pending_start is not None:
-            d = _Draft(pending_start, end, pending, action)
-            out.append(d)
-            last = d
-        pending, pending_start, pending_roles = [], None, False
-
+        if spans[k][0] <= pos:
+            cued[k] = True
+    st = _Sent(text, spans, cued, carry, list_owner, city, role)
     for idx, (cs, ce) in enumerate(spans):
-        clause = text[cs:ce]
-        if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and last is not None \
-                and last.end >= spans[idx - 1][0]:
-            colon_owner = last.addrs
-        # every rule but 4 (a subject alone) needs a cue word, all of them in `quick`: a clause
-        # without one can only be a subject alone or end what is pending
-        cued = cued_flags[idx]
-        if not cued and not pending and len(clause) > 40:
-            framing_only = framing_only and bool(g.framing.match(clause))
+        c = _Clause(idx, cs, ce, text[cs:ce], cued[idx], [None])
+        if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and st.last is not None \
+                and st.last.end >= spans[idx - 1][0]:
+            st.colon_owner = st.last.addrs
+        # every rule but subject_alone needs a cue word: a long clause without one can only
+        # frame what follows or end what is pending
+        if not c.cued and not st.pending and len(c.text) > 40:
+            st.framing_only = st.framing_only and bool(g.framing.match(c.text))
             continue
-        # 1. X会同Y，…
-        mc: list[str | None] = [None]  # the clause with lexicon tokens, made only when the plain grammar fails
-        m = _run("subj_huitong", clause, mc, group=("s", "o")) if "会同" in clause else None
-        if m:
-            s = _subject(m, "s", city, cs)
-            o = _subject(m, "o", city, cs)
-            if s or o:
-                for a, _, _ in o:
-                    a.role = "support"
-                start = _subj_start(m, cs, text)
-                act = m.group("act")
-                addrs = pending + [a for a, _, _ in s] + [a for a, _, _ in o]
-                start = pending_start if pending_start is not None else start
-                pending, pending_start, pending_roles = [], None, False
-                end = ce
-                if not act.strip() and idx + 1 < len(spans):
-                    act = text[spans[idx + 1][0]:spans[idx + 1][1]]
-                d = _Draft(start, end, addrs, act)
-                out.append(d)
-                last = d
-                framing_only = False
+        for rule in RULES:
+            before = len(st.out)
+            outcome = rule.apply(st, c)
+            if outcome is None:
                 continue
-        # 2. role clause: 发改牵头 · 请龚颖同志牵头 · 发改局具体负责 · 由县发改委负责汇总梳理
-        m = _run("subj_role", clause, mc) if cued and g.role_any.search(clause) else None
-        if m:
-            s = _subject(m, "s", city, cs)
-            if s:
-                role = g.roles[m.group("role")]
-                for a, _, _ in s:
-                    a.role = role
-                start = _subj_start(m, cs, text)
-                if pending_start is None:
-                    pending_start = start
-                pending += [a for a, _, _ in s]
-                pending_roles = True
-                act = m.group("act").strip()
-                if g.past.search(act) or (idx + 1 < len(spans) and g.past.match(text[spans[idx + 1][0]:spans[idx + 1][1]])):
-                    pending, pending_start, pending_roles = [], None, False
-                    continue
-                if role == "support" and not act and last is not None and last.end >= cs - 2 \
-                        and len(pending) == len(s):
-                    # 王明同志负责牵头协调，县自然资源局、县住建局全力配合: helpers of the task just read
-                    last.addrs += pending
-                    last.end = ce
-                    pending, pending_start, pending_roles = [], None, False
-                    continue
-                if act:
-                    flush(ce, act)
-                framing_only = False
-                continue
-        # 3. subject + modal cue: 各乡镇要…
-        mm = g.modal_any.search(clause) if cued else None
-        if mm and mm.start() == 0 and not g.modal_any.search(clause, 1):
-            mm = None  # the only cue opens the clause: no subject before it (要加快…)
-        m = _run("subj_modal", clause, mc) if mm else None
-        if m and not any(p.search(m.group("act")) for p in g.non_task):
-            s = _subject(m, "s", city, cs, strict=True)
-            if s:
-                addrs = [a for a, _, _ in s]
-                start = _subj_start(m, cs, text)
-                act = m.group("act")
-                _act_roles(addrs, act)
-                if g.act_support.match(act) and last is not None and last.end >= cs - 2 and not pending:
-                    for a in addrs:
-                        a.role = "support"
-                    last.addrs += addrs
-                    last.end = ce
-                    continue
-                if pending:
-                    addrs = pending + addrs
-                    start = pending_start if pending_start is not None else start
-                    pending, pending_start, pending_roles = [], None, False
-                end = ce
-                short_act = act
-                act = _extend_act(act, idx, spans, text, addrs)
-                if len(act) > len(short_act) and "会同" in act[len(short_act):]:
-                    # 县发改局要牵头，会同县财政局，…: the next clause names the supporting units
-                    ns, ne = spans[idx + 1]
-                    sup = _helpers(text[ns:ne], city, ns)
-                    if sup is not None:
-                        addrs = addrs + sup
-                        end = ne
-                d = _Draft(start, end, addrs, act)
-                out.append(d)
-                last = d
-                framing_only = False
-                continue
-            if m.group("s") and not s:
-                # the subject parsed but named only other levels (省市发改委要…): no task
-                pending, pending_start, pending_roles = [], None, False
-                framing_only = False
-                continue
-        # 3b. under a tasks or conduct heading, a doer and an imperative verb with no modal:
-        # “四家班子”主要负责同志带好头 · 县财政局、县审计局按照职责分工抓好落实
-        im = g.imperative.search(clause) if role in ("tasks", "conduct") and cued and not pending else None
-        if im and im.start() >= 2:  # the verb needs a doer before it
-            m = _run("subj_verb", clause, mc)
-            act = m.group("act") if m else ""
-            if m and g.imperative.match(act) and not g.past.search(act) \
-                    and not any(p.search(act) for p in g.non_task):
-                s = _subject(m, "s", city, cs, strict=True)
-                if s:
-                    addrs = [a for a, _, _ in s]
-                    d = _Draft(_subj_start(m, cs, text), ce, addrs, _extend_act(act, idx, spans, text, addrs))
-                    out.append(d)
-                    last = d
-                    framing_only = False
-                    continue
-        # 4. a clause that is only a subject: 各经济指标牵头单位，要…
-        # only worth reading when one of the next two clauses opens with a cue
-        # (各经济指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…)
-        cue_ahead = False
-        if len(clause) <= 60:
-            for k in range(idx + 1, min(idx + 3, len(spans))):
-                if cued_flags[k] and bare_at(k):
-                    cue_ahead = True
-                    break
-        m = _run("subj_only", clause, mc) if cue_ahead else None
-        if m:
-            s = _subject(m, "s", city, cs, strict=True)
-            if s:
-                if pending_start is None:
-                    pending_start = _subj_start(m, cs, text)
-                pending += [a for a, _, _ in s]
-                framing_only = False
-                continue
-        # 5. after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实
-        if pending_roles and cued:
-            m = _run("subj_verb", clause, mc)
-            if m:
-                s = _subject(m, "s", city, cs)
-                if s:
-                    act = m.group("act")
-                    for a, _, _ in s:
-                        a.role = "support" if _rx(r"(?:积极)?(?:配合|协助|参与)").match(act) else "responsible"
-                    pending += [a for a, _, _ in s]
-                    flush(ce, act)
-                    framing_only = False
-                    continue
-        # 5b. 由 + doer + work with no role word: 由县司法局按程序报批
-        m = _run("by", clause, mc) if cued and not pending and "由" in clause else None
-        if m:
-            s = _subject(m, "s", city, cs)
-            act = m.group("act")
-            if s and not any(p.search(act) for p in g.non_task) and not g.past.search(act):
-                d = _Draft(_subj_start(m, cs, text), ce, [a for a, _, _ in s], act)
-                out.append(d)
-                last = d
-                framing_only = False
-                continue
-        # 6. 要求/请/明确 + subject: 就是要求同志们做好顶层设计
-        m = _run("require", clause, mc, search=True) if cued and g.require_any.search(clause) else None
-        if m:
-            s = _subject(m, "s", city, cs)
-            if s:
-                act = m.group("act")
-                if any(p.search(act) for p in g.non_task):
-                    continue
-                if act.strip() and not _rx(r"(?:越来越|更加|很|非常|不断|的)").match(act):
-                    # 要求县市场监管局会同县商务局开展…: the helpers are support
-                    addrs = [a for a, _, _ in s] + (_helpers(act, city, cs + m.start("act")) or [])
-                    d = _Draft(cs + m.start("s"), ce, addrs, act)
-                    out.append(d)
-                    last = d
-                    framing_only = False
-                    continue
-                if not act.strip():
-                    pending = [a for a, _, _ in s]
-                    pending_start = cs
-                    continue
-        # 7. a bare cue: 要… (with a subject before it, carried, or from a list intro)
-        # no subject to read: lexicon tokens cannot help, the plain match is the whole rule
-        bm = bare_at(idx) if cued else None
-        m = _M(bm, clause) if bm else None
-        if m and not any(p.search(m.group("act")) for p in g.non_task):
-            act = m.group("act")
-            if pending:
-                addrs = pending
-                start = pending_start if pending_start is not None else cs
-                pending, pending_start, pending_roles = [], None, False
-                addrs = addrs + (_helpers(act, city, 0) or [])
-                _act_roles(addrs, act)
-                act = _extend_act(act, idx, spans, text, addrs)
-                d = _Draft(start, ce, addrs, act)
-                out.append(d)
-                last = d
-                framing_only = False
-                continue
-            if colon_owner and g.list_item.match(clause):
-                d = _Draft(cs, ce, _copy(colon_owner), _extend_act(act, idx, spans, text, colon_owner), carried=True)
-                out.append(d)
-                continue
-            owner = carry if carry else list_owner
-            if owner and not carried_used and framing_only and not out:
-                d = _Draft(spans[0][0] if idx else cs, ce, _copy(owner), _extend_act(act, idx, spans, text, owner),
-                           carried=True)
-                out.append(d)
-                last = d
-                carried_used = True
-                framing_only = False
-                continue
-        # anything else: the action of pending roles, or the end of a pending subject
-        if pending_roles:
-            pending += _helpers(clause, city, cs) or []  # 县经信局牵头，会同县统计局、县调查队，…
-            flush(ce, clause)
+            for d in st.out[before:]:
+                d.rule = d.rule or rule.name
+            if trace is not None:
+                trace.append(Decision(cs, ce, "task", rule.name, outcome))
+            break
         else:
-            pending, pending_start = [], None
-        framing_only = framing_only and bool(g.framing.match(clause))
-    if pending_roles:
-        flush(spans[-1][1] if spans else sent.end)
-    return out
+            before = len(st.out)
+            outcome = _rest(st, c)
+            for d in st.out[before:]:
+                d.rule = d.rule or "pending_roles"
+            if trace is not None and outcome:
+                trace.append(Decision(cs, ce, "task", "pending_roles", outcome))
+    if st.pending_roles:
+        before = len(st.out)
+        st.flush(spans[-1][1] if spans else sent.end)
+        for d in st.out[before:]:
+            d.rule = d.rule or "pending_roles"
+    return st.out
 
 
-_OWN_SIDE = regex.compile(r"(?:我们的|咱们的)")
 
 
 def _subj_start(m: regex.Match, cs: int, text: str) -> int:
@@ -860,7 +977,7 @@ def _subj_start(m: regex.Match, cs: int, text: str) -> int:
     if m.group("pre"):
         return cs + m.start("pre")
     s = cs + m.start("s")
-    o = _OWN_SIDE.match(text, s)
+    o = G().x["own_side"].match(text, s)
     return o.end() if o else s
 
 
@@ -937,6 +1054,7 @@ def _task(doc, d: _Draft, sent, ref, drafts) -> Task:
         deadline=deadline,
         deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
         addressee="named" if named else "collective",
+        rule=d.rule or None,
     )
 
 
@@ -1029,6 +1147,7 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
             host.persons += [p for p in persons if p not in host.persons]
             host.addressee = "named" if named or host.addressee == "named" else "collective"
             host.deadline = host.deadline or deadline
+            host.rule = f"{host.rule}+tag_line" if host.rule else "tag_line"
             continue
         s = a_start if a_end > a_start else gs
         ev_end = end
@@ -1037,6 +1156,6 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
             action=_trim_action(text[a_start:a_end]) if a_end > a_start else "",
             units=units, persons=persons, deadline=deadline,
             deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
-            addressee="named" if named else "collective",
+            addressee="named" if named else "collective", rule="tag_line",
         ))
     return tasks

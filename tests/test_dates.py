@@ -43,3 +43,31 @@ def test_masked_and_unknown():
 def test_no_reference():
     assert normalize_deadline("10月底前", None) is None
     assert normalize_deadline("2024年6月底前", None) == ("2024-06-01", "2024-06-30")
+
+
+def test_a_fixed_holiday_resolves_and_a_lunar_one_does_not():
+    # 国庆节前 said in July: from the meeting to the eve of 1 October
+    assert normalize_deadline("国庆节前", "2024-07-10") == ("2024-07-10", "2024-09-30")
+    assert normalize_deadline("明年元旦前", "2024-07-10") == ("2024-07-10", "2024-12-31")
+    assert normalize_deadline("春节前", "2024-07-10") is None
+
+
+def test_fragments_are_shared_and_expanded():
+    from pipeline import lexicon
+
+    frags = lexicon.fragments()
+    assert "{" not in frags["event_before"] and "春节" in frags["event_before"]
+    task_deadlines = lexicon.rules("task_cues.yaml")["deadlines"]
+    assert not any("{holiday}" in p for p in task_deadlines)
+    assert any(frags["holiday"] in p for p in task_deadlines)
+
+
+def test_an_unknown_fragment_is_an_error():
+    import pytest
+
+    from pipeline import lexicon
+
+    with pytest.raises(KeyError, match="no_such_fragment"):
+        lexicon.expand("(?:{no_such_fragment})前")
+    # quantifiers and classes are no references
+    assert lexicon.expand(r"\p{Han}{2,3}") == r"\p{Han}{2,3}"

@@ -205,3 +205,110 @@ def test_level_from_the_title_before_the_counts():
 def test_truncated_speech_is_flagged(docs):
     assert docs["002"].meta.get("truncated") is True
     assert not docs["000"].meta.get("truncated")
+
+
+# ---------------------------------------------------------------- damaged bytes and invisible characters (issue 19)
+
+SPEECH = """在全县二季度经济运行调度会上的讲话
+同志们：
+一、上半年经济运行情况
+上半年，全县地区生产总值完成86.4亿元，同比增长6.8%。
+规模以上工业增加值增长9.2%，增速排全市第3位。
+固定资产投资完成42.7亿元，同比增长11.5%。
+社会消费品零售总额达到31.2亿元，增长7.4%。
+一般公共预算收入完成5.6亿元，同比下降2.1%。
+二、下半年重点工作
+县发改局要牵头，会同县财政局，于9月底前完成专项债券项目申报。
+全年固定资产投资要确保增长12%以上。
+各乡镇要力争三季度新开工项目15个以上。
+县统计局要加强经济运行监测分析，每月10日前报送数据。
+"""
+
+
+def _records(text):
+    from pipeline.extraction import extract
+
+    res = extract(normalize_text(text))
+    return sorted((r.type, getattr(r, "indicator", None), getattr(r, "value", None), getattr(r, "unit", None),
+                   tuple(u.name for u in getattr(r, "units", None) or ()), getattr(r, "deadline", None))
+                  for r in res.records)
+
+
+def test_mostly_utf8_file_with_damaged_bytes_is_read_as_utf8(tmp_path):
+    lines = SPEECH.encode("utf-8").split(b"\n")
+    # one bad byte on more than half of the lines, between two characters (every character here is 3 bytes)
+    damaged = [ln[:12] + b"\xff" + ln[12:] if i % 3 != 2 and len(ln) > 12 else ln for i, ln in enumerate(lines)]
+    bad = sum(1 for a, b in zip(lines, damaged) if a != b)
+    assert bad > len(lines) // 2
+    p = tmp_path / "damaged.txt"
+    p.write_bytes(b"\n".join(damaged))
+    doc = normalize_file(p)
+    assert doc.encoding == "utf-8"
+    assert doc.text == normalize_text(SPEECH).text  # the bad bytes are gone, every character is kept
+    assert {"reason": "undecodable bytes (U+FFFD)", "count": bad} in doc.removed
+    assert any("could not be decoded" in w for w in doc.warnings)
+    assert _records(doc.source) == _records(SPEECH)
+    # the source keeps the damage where it was: a clean span maps back around it
+    i = doc.text.index("同比增长6.8%")
+    s, e = doc.source_span(i, i + 8)
+    assert doc.source[s:e].replace("\ufffd", "") == "同比增长6.8%"
+
+
+def test_normalize_json_counts_the_damaged_bytes(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    p = tmp_path / "damaged.txt"
+    p.write_bytes(SPEECH.encode("utf-8").replace("同比".encode(), b"\xfe" + "同比".encode()))
+    out = CliRunner().invoke(main, ["normalize", str(p), "--json"], catch_exceptions=False).stdout
+    data = json.loads(out)
+    assert data["encoding"] == "utf-8"
+    assert {"reason": "undecodable bytes (U+FFFD)", "count": SPEECH.count("同比")} in data["removed"]
+
+
+def test_gbk_lines_among_damaged_utf8_lines_are_still_gbk():
+    utf8 = "同志们：全县经济运行总体平稳，稳中有进。\n".encode("utf-8")
+    damaged = "上半年全县地区生产总值同比增长6.8%。\n".encode("utf-8").replace(b"%", b"\xff%")
+    gbk = "固定资产投资增长百分之八，工业投资增长百分之十二。\n".encode("gbk")
+    text, enc = decode(utf8 + damaged + gbk, "mixed.txt")
+    assert enc == "mixed"
+    assert "固定资产投资增长百分之八" in text and "同比增长6.8\ufffd%" in text
+    # a whole GBK file is not damaged UTF-8
+    assert decode(SPEECH.encode("gbk"))[1] == "gb18030"
+
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+             "\u2060", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff", "\u061c"]
+
+
+def _sprinkle(text, every):
+    out, k = [], 0
+    for i, ch in enumerate(text):
+        out.append(ch)
+        if i % every == every - 1:
+            out.append(INVISIBLE[k % len(INVISIBLE)])
+            k += 1
+    return "".join(out), k
+
+
+@pytest.mark.parametrize("every", [40, 3, 1])
+def test_invisible_characters_are_removed_and_counted(every):
+    dirty, n = _sprinkle(SPEECH, every)
+    doc = normalize_text(dirty)
+    assert doc.text == normalize_text(SPEECH).text
+    assert {"reason": "invisible characters (zero-width, direction marks)", "count": n} in doc.removed
+    assert _records(dirty) == _records(SPEECH)
+    # offsets still lead back to the source, invisible characters and all
+    for word in ("同比增长6.8%", "县发改局要牵头", "9月底前"):
+        i = doc.text.index(word)
+        s, e = doc.source_span(i, i + len(word))
+        assert regex.sub("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\u061c]", "", doc.source[s:e]) == word
+
+
+def test_clean_text_reports_nothing_removed():
+    doc = normalize_text(SPEECH)
+    assert not any("invisible" in r["reason"] or "undecodable" in r["reason"] for r in doc.removed)
+    assert not doc.warnings or not any("decoded" in w for w in doc.warnings)

@@ -396,3 +396,13 @@ def test_to_json_and_rich_tree(outlines):
     assert "（三） 积极服务对接京津" in out
     assert "[tasks]" in out
     assert out.index("一 坚定信心") < out.index("（一） 密切关注经济运行") < out.index("三 强化作风")
+
+
+def test_work_report_parts_take_their_roles_from_genre_words():
+    # a work report's review and plan, and a speech's closing part, by the genre's own words
+    report = ("一、过去一年工作回顾\n全县经济运行稳中向好，各项事业取得新成效。\n"
+              "二、今年工作安排\n今年经济社会发展的主要预期目标是：地区生产总值增长6%左右。\n"
+              "三、切实加强组织领导\n各级各部门要严明纪律，狠抓落实。\n")
+    assert [n.role for n in segment(report).top()] == ["achievements", "tasks", "conduct"]
+    assert classify(report, "清醒认识当前形势") == "problems"
+    assert classify(report, "全力做好民生实事") == "tasks"

@@ -1,0 +1,51 @@
+"""The rules engine: named patterns from rules/, the rule tables of the extractors,
+and the decisions they write down for `--explain`."""
+from pipeline import metrics, tasks
+from pipeline.extraction import extract
+from pipeline.normalize import normalize
+from pipeline.segment import segment
+
+
+def _trace(text: str):
+    doc = normalize(text)
+    outline = segment(doc.text)
+    trace: list = []
+    ms, ts = metrics.extract(doc, outline, trace)
+    tk = tasks.extract(doc, outline, trace)
+    return doc, ms, ts, tk, trace
+
+
+def test_every_record_names_the_rules_that_made_it():
+    r = extract("上半年，全县规上工业增加值增长8.2%，居全市第3位。要确保全年增长7%以上。"
+                "县工信局要牵头，会同县统计局做好月度监测。")
+    rules = {(x.type, x.rule) for x in r.records}
+    assert ("metric", "growth") in rules and ("metric", "rank_place") in rules
+    assert ("target", "growth+modal_cue") in rules
+    assert ("task", "subject_modal") in rules
+    names = {rule.name for rule in metrics.EVENT_RULES}
+    assert all(x.rule.split("+")[0] in names for x in r.metrics + r.targets)
+    assert {x.rule for x in r.tasks} <= {rule.name for rule in tasks.RULES} | {"pending_roles", "tag_line"}
+
+
+def test_the_trace_says_why_a_candidate_was_dropped():
+    doc, ms, ts, tk, trace = _trace("今年以来，全县新签约项目12个，第三批项目已全部开工。")
+    dropped = [d for d in trace if d.outcome.startswith("dropped")]
+    # 第三批 is an ordinal before a count word: the level rule read it and said why it is none
+    assert any(doc.text[d.start:d.end].startswith("三") and "ordinal" in d.outcome for d in dropped), dropped
+    assert [m.value for m in ms] == [12]
+    # the target rules decided the kept figure is a result, and said which rule decided
+    decided = [d for d in trace if d.stage == "target"]
+    assert decided and decided[0].outcome == "metric" and decided[0].rule == "review_or_past"  # 今年以来
+
+
+def test_a_task_rule_that_reads_a_clause_and_refuses_it_is_traced():
+    doc, ms, ts, tk, trace = _trace("省市发改委要加大对我县项目的支持力度。")
+    assert tk == []
+    assert any(d.rule == "subject_modal" and d.outcome.startswith("dropped") for d in trace)
+
+
+def test_a_province_region_is_a_rank_scope_without_being_listed():
+    (m,) = [x for x in extract("全县农民人均可支配收入增速居皖北第2位。").metrics if x.measure == "rank"]
+    assert m.rank.scope == "皖北" and m.rank.position == 2
+    (m,) = [x for x in extract("县域经济综合实力排名浙西南第一。").metrics if x.measure == "rank"]
+    assert m.rank.scope == "浙西南" and m.rank.position == 1
