@@ -277,8 +277,11 @@ def test_a_fifo_is_read_once_and_its_size_checked_while_reading(tmp_path, monkey
 
     def write(data: bytes) -> threading.Thread:
         def run():
-            with open(fifo, "wb") as fh:
-                fh.write(data)
+            try:
+                with open(fifo, "wb") as fh:
+                    fh.write(data)
+            except BrokenPipeError:  # the reader stopped at the size limit, as it should
+                pass
         t = threading.Thread(target=run, daemon=True)
         t.start()
         return t
@@ -502,7 +505,8 @@ def test_lone_surrogates_give_cleaned_text_not_an_encoding_error():
     text = "县发改局要牵头\ud800，于6月底前完成项目申报。县财政局要配合做好资金保障\udfff。"
     for r in (sm.extract(text), sm.extract_text(text)):
         assert r.tasks and r.tasks[0].units[0].name == "县发改局"
-        assert "\ufffd" in r.doc.text and any("surrogate" in w for w in r.doc.warnings)
+        r.doc.text.encode("utf-8")  # no surrogate left in the clean text
+        assert any("surrogate" in w for w in r.doc.warnings)
         json.dumps(r.to_dicts(), ensure_ascii=False).encode("utf-8")  # every record is valid UTF-8
     with pytest.raises(sm.InputError):
         sm.extract_text("\ud800" * 10)
