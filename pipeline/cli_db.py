@@ -102,7 +102,9 @@ def lock_timeout_option(f):
 
 def _locked(err: DatabaseLocked, db_path: str) -> NoReturn:
     summary = getattr(err, "summary", None)
-    kept = f"; {summary.stored()} speeches stored before it stay stored" if summary else ""
+    n = summary.stored() if summary else 0
+    kept = (f"; the {n} speech{'es' if n > 1 else ''} this run stored before that stay stored" if n
+            else "; this run stored nothing, and the database is as it was")
     _fail(f"{err}{kept}; run the same command again to store the rest", status=1)
 
 

@@ -40,10 +40,13 @@ def serve_cmd(db_path: str, host: str, port: int, no_views: bool) -> None:
         sys.exit(2)
     from .store import Store
 
+    from .db import NotSpeechminerDatabase, SchemaOutOfDate
+
     try:  # read-only: a file that is not a speechminer database of this schema is refused untouched
         Store(db_path, readonly=True, frames=False).close()
     except Exception as err:
-        err_console.print(f"[red]error[/red] cannot serve {escape(db_path)}: {escape(str(err))}", highlight=False)
+        why = str(err) if isinstance(err, (NotSpeechminerDatabase, SchemaOutOfDate)) else f"cannot serve {db_path}: {err}"
+        err_console.print(f"[red]error[/red] {escape(why)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     name = Path(db_path).stem
     err_console.print(f"serving {db_path} at http://{host}:{port}/{name} (Ctrl-C to stop)", highlight=False)

@@ -199,11 +199,21 @@ def query_text(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    check_encodable(name, text)
     if not text:
         raise ValueError(f"{name} is empty (give a name, or leave the option out)")
     if len(text) > MAX_QUERY_TEXT:
         raise ValueError(f"{name} is too long ({len(text)} characters; at most {MAX_QUERY_TEXT})")
     return text
+
+
+def check_encodable(name: str, text: str) -> None:
+    """Refuse text that SQLite cannot take: lone surrogates, which is how Python hands over bytes of a
+    command-line argument that are not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} is not valid text (bytes that are not UTF-8?)") from None
 
 
 def query_limit(limit: int | None) -> int | None:

@@ -177,16 +177,36 @@ def warm_worker() -> None:
     gc.freeze()
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """Make this (worker) process exit when its parent does.
+def _started(pid: int) -> str | None:
+    """A token of the process `pid` (its start time on Linux), or None when it is gone (or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]
+    except FileNotFoundError:
+        return None
+    except OSError:  # no /proc: is there a process of that id at all
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "alive"
 
-    Linux: the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG). Everywhere,
-    a daemon thread also checks every PARENT_CHECK_SECONDS whether the process was handed to
-    another parent, and exits if so. `parent`: the pid the parent must have now (a parent
-    that died before this ran is caught at once)."""
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Make this (worker) process exit when the process `parent` (default: its parent) is gone.
+
+    Linux, when `parent` is the direct parent: the kernel sends SIGKILL the moment it dies
+    (prctl PR_SET_PDEATHSIG). Everywhere, and for a worker made by a fork server (whose parent
+    is the server, which outlives the ingest while its workers live): a daemon thread checks
+    every PARENT_CHECK_SECONDS that `parent` is still the same process, and exits if not.
+    """
     import threading
 
-    if sys.platform.startswith("linux"):
+    parent = os.getppid() if parent is None else parent
+    if sys.platform.startswith("linux") and os.getppid() == parent:
         try:
             import ctypes
             import signal
@@ -195,8 +215,8 @@ def die_with_parent(parent: int | None = None) -> None:
             libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    ppid = os.getppid()
-    if parent is not None and ppid != parent:
+    born = _started(parent)
+    if born is None:  # died before this ran
         os._exit(1)
 
     def watch() -> None:
@@ -204,13 +224,13 @@ def die_with_parent(parent: int | None = None) -> None:
 
         while True:
             time.sleep(PARENT_CHECK_SECONDS)
-            if os.getppid() != ppid:
+            if _started(parent) != born:
                 os._exit(1)
 
     threading.Thread(target=watch, name="speechminer-parent-watch", daemon=True).start()
 
 
-def _worker_init(parent: int | None) -> None:
+def _worker_init(parent: int) -> None:
     die_with_parent(parent)
     warm_worker()
 
@@ -230,19 +250,18 @@ def _threads() -> int:
 
 
 def _pool_context(mp):
-    """(context, the pid workers will have as parent): fork while this process is single-threaded
-    (workers start warm and cheap); otherwise a fork server.
+    """fork while this process is single-threaded (workers start warm and cheap); otherwise a fork server.
 
     OpenCC's converter runs on a Rust thread pool: a child forked after the parent has converted text
     inherits the pool's state but not its threads, and its first conversion waits forever.
     """
     if sys.platform.startswith("linux") and _threads() == 1:
-        return mp.get_context("fork"), os.getpid()
+        return mp.get_context("fork")
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["pipeline.ingest", "pipeline.extraction"])
-        return ctx, None  # their parent is the fork server, which exits when this process does
-    return mp.get_context("spawn"), os.getpid()
+        return ctx
+    return mp.get_context("spawn")
 
 
 _DIED = "a worker process died (out of memory or killed) while this file was extracted"
@@ -264,9 +283,9 @@ def run(todo: list[tuple[Path, bytes | None]], workers: int) -> Iterator[tuple[P
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx, parent = _pool_context(mp)
+    ctx = _pool_context(mp)
     n = min(workers, len(todo))
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(parent,)) as pool:
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
         window: deque = deque()
         it = iter(todo)
 

@@ -557,6 +557,7 @@ class Store:
     def resolve_speech(self, ref: str) -> dict[str, Any]:
         """A speech by id (or a prefix of 4+ hex digits), path, doc name or title fragment."""
         ref = str(ref).strip()
+        db_mod.check_encodable("speech", ref)
         cols = "id, doc, title, locality, period, meeting_date, path"
         q = lambda sql, p: [dict(zip(("id", "doc", "title", "locality", "period", "meeting_date", "path"), r))  # noqa: E731
                             for r in self.conn.execute(f"SELECT {cols} FROM speeches WHERE {sql}", p)]
@@ -731,6 +732,7 @@ class Store:
     def search(self, text: str, limit: int = 200, locality: str | None = None):
         """Sentences containing every whitespace-separated term of `text` (at most MAX_SEARCH_TERMS),
         the first `limit` in meeting order (None: every one)."""
+        db_mod.check_encodable("search text", text or "")
         if len((text or "").strip()) > db_mod.MAX_QUERY_TEXT:
             raise ValueError(f"search text is too long ({len(text.strip())} characters; at most {db_mod.MAX_QUERY_TEXT})")
         terms = [t for t in regex.split(r"\s+", (text or "").strip()) if t]

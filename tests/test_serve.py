@@ -80,6 +80,24 @@ def test_tasks_for_unit_sql_agrees_with_store(db):
             assert got == want, text
 
 
+def test_the_canned_queries_fold_with_the_store_s_own_functions(db):
+    """No folding re-written in SQL: the unit and indicator texts go through fold_unit and
+    fold_indicator (registered with SQLite), so a form only those functions fold (a space or a
+    mark inside the name) finds what the store finds."""
+    assert "fold_unit(t)" in web.UNIT_CANDIDATES and "'县级'" not in web.UNIT_CANDIDATES
+    assert "fold_indicator(t)" in web.METRIC_HISTORY
+    conn = _conn(db)
+    store = Store(db, readonly=True)
+    for text in ("县 发改局", "县发改局。", "发改"):
+        got = sorted(r["task_id"] for r in _run(conn, "tasks_for_unit", unit=text))
+        assert got and got == sorted(store.tasks(unit=text)["task_id"]), text
+    for text in ("全县固定资产投资增速", "固定 资产投资"):
+        got = sorted(r["metric_id"] for r in _run(conn, "metric_history", indicator=text))
+        assert got and got == sorted(store.metrics(indicator=text)["metric_id"]), text
+    assert conn.execute("SELECT fold_unit('县住建局'), fold_indicator('全县固定资产投资增速')").fetchone() == \
+        ("住建局", "固定资产投资")
+
+
 def test_tasks_for_unit_sql_empty_and_unknown(db):
     conn = _conn(db)
     assert _run(conn, "tasks_for_unit", unit="") == []
