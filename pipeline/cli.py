@@ -67,7 +67,8 @@ def show_cmd(file: str, as_json: bool) -> None:
     except InputError as err:
         report_error(err)
         sys.exit(1)
-    outline = seg.segment(doc.text)
+    year = str((doc.meta or {}).get("year") or "")
+    outline = seg.segment(doc.text, int(year) if year.isdigit() else None)
     if as_json:
         click.echo(json.dumps(seg.to_json(outline), ensure_ascii=False, indent=1))
     else:
@@ -78,22 +79,39 @@ RECORD_COLUMNS = {
     "metric": ["doc", "indicator", "period", "measure", "value", "unit", "direction", "rank", "compare_to", "evidence"],
     "target": ["doc", "indicator", "comparator", "value", "unit", "deadline", "modality", "evidence"],
     "task": ["doc", "units", "persons", "action", "deadline", "addressee", "evidence"],
+    "decision": ["doc", "line", "stage", "rule", "outcome", "text"],
 }
+
+
+_STAGES = {"metric": ("event", "target"), "target": ("event", "target"), "task": ("task",)}
+
+
+def _decision_row(result, d) -> dict:
+    """One rule's decision as an output row: where (line of the clean text), what it read, what came of it."""
+    text = result.doc.text
+    return {"doc": result.doc.doc_id, "type": "decision", "line": text.count("\n", 0, d.start) + 1,
+            "start": d.start, "end": d.end, "stage": d.stage, "rule": d.rule, "outcome": d.outcome,
+            "text": text[d.start:d.end]}
 
 
 @main.command("extract")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json", "csv"]), default="table", show_default=True)
 @click.option("--type", "kinds", multiple=True, type=click.Choice(["metric", "target", "task"]), help="Only these record types (repeatable).")
-def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> None:
+@click.option("--explain", is_flag=True,
+              help="Also show what every extraction rule decided: which rule made each record, and "
+                   "which rule dropped a candidate and why (JSON formats: objects of type 'decision').")
+def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...], explain: bool) -> None:
     """Extract metrics, targets and tasks from FILES (files or folders).
 
-    JSON Lines output follows the exchange format of shared/eval/FORMAT.md.
+    JSON Lines output follows the exchange format of shared/eval/FORMAT.md; every
+    record names the rules that made it (`rule`).
 
     \b
     Examples:
       speechminer extract corpus/ --format jsonl > pred.jsonl
       speechminer extract speech.txt --type target
+      speechminer extract speech.txt --explain       # why each record is there, and what was dropped
     """
     from .extraction import extract_file
 
@@ -102,7 +120,7 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
     problems: list[tuple[str, str]] = []
     for path in iter_inputs(files, problems):
         try:
-            result = extract_file(path)
+            result = extract_file(path, explain=explain)
         except InputError as err:
             report_error(err)
             failed += 1
@@ -112,6 +130,9 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
             failed += 1
             continue
         recs = [r.to_dict() for r in result.records if not kinds or r.type in kinds]
+        if explain:  # (with --type, the decisions of the stages that make those records)
+            stages = {s for k in kinds for s in _STAGES[k]} if kinds else None
+            recs += [_decision_row(result, d) for d in result.decisions if not stages or d.stage in stages]
         if fmt == "jsonl":
             for r in recs:
                 click.echo(json.dumps(r, ensure_ascii=False))
@@ -121,7 +142,7 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...]) -> Non
         report_failure(name, reason)
         failed += 1
     if fmt == "table":
-        for kind in ("metric", "target", "task"):
+        for kind in ("metric", "target", "task", "decision"):
             sub = [r for r in rows if r["type"] == kind]
             if sub:
                 emit_rows(sub, fmt, RECORD_COLUMNS[kind], title=f"{kind}s ({len(sub)})")

@@ -8,7 +8,7 @@ from typing import Any
 from . import metrics as metrics_mod
 from . import tasks as tasks_mod
 from .normalize import Document, normalize, normalize_file, normalize_text
-from .records import Metric, Target, Task
+from .records import Decision, Metric, Target, Task
 from .segment import Outline, segment
 
 
@@ -19,6 +19,7 @@ class Result:
     metrics: list[Metric] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # every rule's decision, with explain=True
 
     @property
     def records(self) -> list[Metric | Target | Task]:
@@ -34,37 +35,40 @@ class Result:
         return pd.DataFrame([r.to_dict() for r in recs])
 
 
-def extract(source: str | Path | Document, meta: dict | None = None) -> Result:
+def extract(source: str | Path | Document, meta: dict | None = None, explain: bool = False) -> Result:
     """Run every stage on a path, a text or an already normalized Document.
 
     A `str` is read as a path when it is one line with a file suffix that names an existing
     file, and as the text itself otherwise. For text from elsewhere (a web form, a queue),
-    call `extract_text`, which never opens a file; for a path, `extract_file`."""
+    call `extract_text`, which never opens a file; for a path, `extract_file`. With
+    `explain`, `Result.decisions` holds what every extraction rule decided."""
     doc = source if isinstance(source, Document) else normalize(source, meta)
-    return _run(doc)
+    return _run(doc, explain)
 
 
-def extract_text(text: str, meta: dict | None = None, doc_id: str = "text") -> Result:
+def extract_text(text: str, meta: dict | None = None, doc_id: str = "text", explain: bool = False) -> Result:
     """Run every stage on a text (never read as a path). Raises `InputError` for what is no speech."""
     if not isinstance(text, str):
         raise TypeError(f"extract_text takes a str, not {type(text).__name__} (for a path: extract_file)")
-    return _run(normalize_text(text, doc_id=doc_id, meta_override=meta))
+    return _run(normalize_text(text, doc_id=doc_id, meta_override=meta), explain)
 
 
-def extract_file(path: str | Path, meta: dict | None = None, data: bytes | None = None) -> Result:
+def extract_file(path: str | Path, meta: dict | None = None, data: bytes | None = None,
+                 explain: bool = False) -> Result:
     """Run every stage on the file at `path` (`data`: its bytes, when read already). Raises `InputError`."""
-    return _run(normalize_file(path, meta, data=data))
+    return _run(normalize_file(path, meta, data=data), explain)
 
 
-def _run(doc: Document) -> Result:
+def _run(doc: Document, explain: bool = False) -> Result:
     year = str((doc.meta or {}).get("year") or "")
     outline = segment(doc.text, int(year) if year.isdigit() else None)
-    metrics, targets = metrics_mod.extract(doc, outline)
-    tasks = tasks_mod.extract(doc, outline)
+    trace: list[Decision] | None = [] if explain else None
+    metrics, targets = metrics_mod.extract(doc, outline, trace)
+    tasks = tasks_mod.extract(doc, outline, trace)
     for rec in [*metrics, *targets, *tasks]:
         rec.section, rec.section_role = outline.section_of(rec.start)
     _target_units(outline, targets, tasks)
-    return Result(doc, outline, metrics, targets, tasks)
+    return Result(doc, outline, metrics, targets, tasks, sorted(trace or [], key=lambda d: (d.start, d.stage)))
 
 
 def _target_units(outline: Outline, targets: list[Target], tasks: list[Task]) -> None:

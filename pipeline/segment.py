@@ -478,6 +478,8 @@ def to_json(outline: Outline) -> dict[str, Any]:
         "closing": span(outline.closing),
         "nodes": nodes,
         "sentences": len(outline.sentences),
+        "kind": outline.kind,
+        "parts": [{"role": p.role, "start": p.start, "end": p.end, "cue": p.cue} for p in outline.parts],
     }
 
 

@@ -49,3 +49,24 @@ def test_a_province_region_is_a_rank_scope_without_being_listed():
     assert m.rank.scope == "皖北" and m.rank.position == 2
     (m,) = [x for x in extract("县域经济综合实力排名浙西南第一。").metrics if x.measure == "rank"]
     assert m.rank.scope == "浙西南" and m.rank.position == 1
+
+
+def test_extract_explain_on_the_command_line(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    f = tmp_path / "speech.txt"
+    f.write_text("同志们：\n今年以来，全县新签约项目12个，第三批项目已全部开工。省市发改委要加大支持力度。\n", encoding="utf-8")
+    out = CliRunner().invoke(main, ["extract", str(f), "--explain", "--format", "jsonl"])
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in out.output.splitlines()]
+    decisions = [r for r in rows if r["type"] == "decision"]
+    records = [r for r in rows if r["type"] != "decision"]
+    assert [r["rule"] for r in records] == ["level"]
+    assert any(d["stage"] == "event" and "ordinal" in d["outcome"] and d["text"].startswith("三") for d in decisions)
+    assert any(d["stage"] == "task" and d["outcome"].startswith("dropped") for d in decisions)
+    only_tasks = CliRunner().invoke(main, ["extract", str(f), "--explain", "--type", "task", "--format", "jsonl"])
+    assert {json.loads(x)["stage"] for x in only_tasks.output.splitlines()} == {"task"}
