@@ -473,7 +473,6 @@ def _joined(text: str, a: int, b: int, rank: int, g: _Grammar) -> list[tuple[int
 
 # ------------------------------------------------------------ inside a clause
 
-_STATE_RANK = [0]  # the rank find() reads at, for the lead-in look-ahead
 _NONNAME = regex.compile(r"[^\p{Han}XＸxｘ×＊*□○（）()]")
 
 
@@ -486,11 +485,10 @@ def find(text: str, level: str | None = None) -> list[Unit]:
     forms count only as list members (交通、公安等部门)."""
     g = _g()
     rank = _rank(level, g)
-    _STATE_RANK[0] = rank
     out: list[Unit] = []
     i = 0
     while i < len(text):
-        u = _at(text, i, rank, g) if _may_start(text, i, g) else None
+        u = _at(text, i, rank, g) if _may_start(text, i, rank, g) else None
         if u is None:
             i += 1
             continue
@@ -501,12 +499,12 @@ def find(text: str, level: str | None = None) -> list[Unit]:
     return out
 
 
-def _may_start(text: str, i: int, g: _Grammar) -> bool:
+def _may_start(text: str, i: int, rank: int, g: _Grammar) -> bool:
     if _NONNAME.match(text, i):
         return False
     # a lead-in opening here (报县住建局…, 同意县财政局…): the name starts after it
     for w in g.lead_words:
-        if text.startswith(w, i) and i + len(w) < len(text) and _at(text, i + len(w), _STATE_RANK[0], g):
+        if text.startswith(w, i) and i + len(w) < len(text) and _at(text, i + len(w), rank, g):
             return False
     if i == 0 or _NONNAME.match(text, i - 1) or text[i - 1] in g.joiners:
         return True
