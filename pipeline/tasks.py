@@ -28,7 +28,7 @@ from typing import Any
 
 import regex
 
-from . import dates, lexicon
+from . import dates, lexicon, unitnames
 from .lexicon import rx as _rx
 from .records import Decision, Task, UnitRef
 from .sentences import clauses
@@ -413,15 +413,13 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     if entry is not None:
         coll = bool(entry.get("collective"))
         return _Addr("unit", name, named=not coll, collective=coll, key=entry["key"], unit_type=entry.get("type"))
+    # a name the lexicon does not know, read by the unit grammar (地政处, 各乡镇财政所, 县规划设计院)
+    u = unitnames.parse(name, "市" if city_level else None)
+    if u is not None and not u.short:
+        return _Addr("unit", u.text, named=not u.collective, collective=u.collective, key=u.key,
+                     unit_type="collective" if u.collective else "open")
     if k["coll"].match(text):
         return _Addr("unit", name, named=False, collective=True, unit_type="collective")
-    if k["open"].match(text):
-        bare = lexicon.strip_local_level(name)
-        if lexicon.name_parts()["level_and_head"].fullmatch(name) or name in g.open_stop or bare in g.open_stop or g.deadline.search(name) or g.open_verbs.search(name):
-            return None  # 区乡(村振兴局): a level and a head alone name nothing
-        if name.endswith(("区", "县")) and not name.endswith(("开发区", "高新区", "园区", "社区", "小区")) and not city_level:
-            return None  # 万州区要…: a district or county is an addressee of its city, not of a county's speech
-        return _Addr("unit", name, named=True, collective=False, unit_type="open")
     return None
 
 
@@ -441,7 +439,8 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
 
     strict: a lone weak short form is a topic, not a unit (生态环境要着眼质量改善)."""
     out = []
-    items = list(zip(m.captures(f"{name}_it"), m.starts(f"{name}_it"), m.ends(f"{name}_it")))
+    items = _joined_names(list(zip(m.captures(f"{name}_it"), m.starts(f"{name}_it"), m.ends(f"{name}_it"))),
+                          getattr(m, "orig", None) or m.string, city)
     etcs = list(zip(m.captures(f"{name}_etc"), m.starts(f"{name}_etc")))
     if strict and len(items) == 1 and not etcs and _weak(items[0][0]):
         return []
@@ -454,6 +453,20 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
             a.role = "lead"
         a.start, a.end = base + s, base + e
         out.append((a, base + s, base + e))
+    return out
+
+
+def _joined_names(items: list[tuple[str, int, int]], text: str, city: bool) -> list[tuple[str, int, int]]:
+    """Two list items joined by 和/与/及 that are one name are one item (县应急管理 + 和 + 消防救援局)."""
+    out: list[tuple[str, int, int]] = []
+    for t, s, e in items:
+        if out and text[out[-1][2]:s] in ("和", "与", "及"):
+            ps = out[-1][1]
+            u = unitnames.parse(text[ps:e], "市" if city else None)
+            if u is not None and not u.short and u.start == 0:
+                out[-1] = (text[ps:e], ps, e)
+                continue
+        out.append((t, s, e))
     return out
 
 
@@ -1126,7 +1139,7 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
             if role == "deadline":
                 deadline = val
                 continue
-            for piece in _rx(r"[、，,和及]|以及").split(val):
+            for piece, _, _ in unitnames.split(val, "市" if city else None):  # 县商务和粮食局 stays one
                 piece = piece.strip(" 等")
                 if not piece:
                     continue
