@@ -101,10 +101,17 @@ def grammar() -> _Grammar:
             "share": words(r"占|完成|分之|\d/\d"),
             # what rank_place cannot do without: 第/前/后 before a number or placeholder (前期, 然后 are no ranks)
             "rank": words(r"[第前后][\d一二三四五六七八九十两零〇百千*＊Xx×□○]"),
-            "tier": regex.compile(rf"{tiers}|{x['measure_wordings'].pattern}|(?:排名|排位|位次)\p{{Han}}{{2,4}}(?:倒数|靠后|后列)"),
+            "tier": regex.compile(rf"{_alt(c['tier_keys'])}|{x['measure_wordings'].pattern}|(?:排名|排位|位次)\p{{Han}}{{2,4}}(?:倒数|靠后|后列)"),
             "level": words(units),
             "bound": words(_alt(c["le_before"] + c["ge_before"])),
             "ratio": x["ratio_gate"],
+            # the literal words the rules below need (most clauses hold none: no generator is made)
+            "grade": words(r"评价|评议|测评|考核|等次"),
+            "zero": words(r"无一|零"),
+            "roman": words(r"类"),
+            "percent_words": words(r"百分之"),
+            "mask": regex.compile(lexicon.fragments()["mask_char"]),
+            "structure": words(r"产业"),
         },
         weak_after_han=frozenset(m["weak_after_han_numeral"]),
         policy_after=regex.compile(_alt(m["policy_after"])),
@@ -152,7 +159,7 @@ def _can_hold() -> regex.Pattern:
     han = "[零〇一二两三四五六七八九十百千万亿]"
     units = _alt([u for us in m["units"].values() for u in us])
     bounds = _alt(c["le_before"] + c["ge_before"])
-    wordings = "|".join(c["tiers"]) + "|" + g.x["measure_wordings"].pattern
+    wordings = _alt(c["tier_keys"]) + "|" + g.x["measure_wordings"].pattern
     return regex.compile(rf"\d|{_MASK_CHAR.pattern}|{g.x['roman_class'].pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
                          rf"|(?:第|前|后){han}|(?:{bounds}){han}|{g.x['zero'].pattern}|{wordings}")
 
@@ -444,15 +451,15 @@ EVENT_RULES: tuple[EventRule, ...] = (
     EventRule("amount_change", 1, "level", _ev_amount_change),
     EventRule("rank_place", 0, "rank", _ev_rank_place),
     EventRule("rank_tier", 0, "tier", _ev_rank_tier),
-    EventRule("grade", 0, None, _ev_grade),
+    EventRule("grade", 0, "grade", _ev_grade),
     EventRule("named_tier", 0, "tier", _ev_named_tier),
     EventRule("scope_name_tier", 0, "tier", _ev_scope_name_tier),
-    EventRule("structure", 1, None, _ev_structure),
-    EventRule("zero", 3, None, _ev_zero),
-    EventRule("roman_class", 3, None, _ev_roman_class),
+    EventRule("structure", 1, "structure", _ev_structure),
+    EventRule("zero", 3, "zero", _ev_zero),
+    EventRule("roman_class", 3, "roman", _ev_roman_class),
     EventRule("level", 4, "level", _ev_level),
-    EventRule("percent_words", 3, None, _ev_percent_words),
-    EventRule("bare_mask", 5, None, _ev_bare_mask),
+    EventRule("percent_words", 3, "percent_words", _ev_percent_words),
+    EventRule("bare_mask", 5, "mask", _ev_bare_mask),
     EventRule("bound", 5, "bound", _ev_bound),
     EventRule("ratio", 5, "ratio", _ev_ratio),
 )
@@ -505,9 +512,13 @@ def _events(text: str, cs: int, ce: int, trace: list | None = None, plan: bool =
     g = grammar()
     clause = text[cs:ce]
     found: list[tuple[int, _Event]] = []  # (priority, event)
+    anchored: dict[str, bool] = {}  # each anchor is searched once per clause
     for rule in EVENT_RULES:
-        if rule.anchor and not g.anchors[rule.anchor].search(clause):
-            continue
+        if rule.anchor:
+            if rule.anchor not in anchored:
+                anchored[rule.anchor] = bool(g.anchors[rule.anchor].search(clause))
+            if not anchored[rule.anchor]:
+                continue
         for ev in rule.find(clause, cs, text):
             if plan and ev.rule.startswith("dropped: " + WEAK_HAN) and ev.value is not None \
                     and g.x["plan_count_before"].search(clause, 0, ev.start - cs):

@@ -18,6 +18,7 @@ import regex
 from . import lexicon
 
 KINDS = ("speech", "work_report", "news", "minutes", "notice", "division")
+BODY_SAMPLE = 20_000  # the body cues of a kind are counted in the first this many characters
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ def document_kind(text: str) -> str:
     for kind, h, _, _ in rules:
         if head and h.search(head):
             return kind
+    sample = text[:BODY_SAMPLE]
     for kind, _, body, n in rules:
-        if len(body.findall(text)) >= n:
+        if len(body.findall(sample)) >= n:
             return kind
     return "speech"
 

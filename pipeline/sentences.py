@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import regex
 
@@ -148,8 +148,13 @@ def clauses(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Clause spans (absolute offsets) of one sentence's text: cut at ，：；。！？ except
     inside a quote, bracket or title that closes within QUOTE_SPAN characters
     (“奋战一百天，冲刺双过半”竞赛 is one clause); empty clauses are left out."""
+    return list(_clauses(text, offset))  # (every extractor cuts the same sentences: remembered)
+
+
+@lru_cache(maxsize=4096)
+def _clauses(text: str, offset: int) -> tuple[tuple[int, int], ...]:
     protected: list[tuple[int, int]] = []
-    for m in _OPENERS.finditer(text):
+    for m in (_OPENERS.finditer(text) if _OPENERS.search(text) else ()):
         close = text.find(_PAIRS[m.group(0)], m.end(), m.end() + QUOTE_SPAN)
         if close > 0:
             protected.append((m.start(), close))
@@ -163,7 +168,7 @@ def clauses(text: str, offset: int = 0) -> list[tuple[int, int]]:
         last = p + 1  # every mark is one character
     if last < len(text):
         spans.append((offset + last, offset + len(text)))
-    return spans
+    return tuple(spans)
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
