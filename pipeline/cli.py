@@ -83,7 +83,7 @@ RECORD_COLUMNS = {
 }
 
 
-_STAGES = {"metric": ("event", "target"), "target": ("event", "target"), "task": ("task",)}
+_STAGES = {"metric": ("document", "event", "target"), "target": ("document", "event", "target"), "task": ("document", "task")}
 
 
 def _decision_row(result, d) -> dict:

@@ -63,6 +63,10 @@ def _run(doc: Document, explain: bool = False) -> Result:
     year = str((doc.meta or {}).get("year") or "")
     outline = segment(doc.text, int(year) if year.isdigit() else None)
     trace: list[Decision] | None = [] if explain else None
+    if trace is not None:  # what the extractors are told about the document: its kind and parts
+        trace.append(Decision(0, 0, "document", "kind", outline.kind))
+        trace += [Decision(p.start, p.start + len(p.cue), "document", f"{p.role}_part", f"opened by {p.cue}")
+                  for p in outline.parts]
     metrics, targets = metrics_mod.extract(doc, outline, trace)
     tasks = tasks_mod.extract(doc, outline, trace)
     for rec in [*metrics, *targets, *tasks]:

@@ -69,4 +69,4 @@ def test_extract_explain_on_the_command_line(tmp_path):
     assert any(d["stage"] == "event" and "ordinal" in d["outcome"] and d["text"].startswith("三") for d in decisions)
     assert any(d["stage"] == "task" and d["outcome"].startswith("dropped") for d in decisions)
     only_tasks = CliRunner().invoke(main, ["extract", str(f), "--explain", "--type", "task", "--format", "jsonl"])
-    assert {json.loads(x)["stage"] for x in only_tasks.output.splitlines()} == {"task"}
+    assert {json.loads(x)["stage"] for x in only_tasks.output.splitlines()} == {"document", "task"}
