@@ -984,6 +984,10 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     pairs = [(i, ev) for i in rate_items]
                 elif len(group) > 1:
                     items: list[str | None] = list(_split_list(np, r"[、和]")) if np and _rx("[、和]").search(np) else []
+                    if len(items) != len(group) and len(group) == 2 and (np or last_np or "").startswith("城乡"):
+                        # 城乡居民人均可支配收入分别达到…、…: the towns' and the villages' figures, in that order
+                        rest = (np or last_np or "")[2:]
+                        items = ["城镇" + rest, "农村" + rest]
                     if len(items) != len(group):
                         items = [r.indicator for r in earlier[-len(group):]] if not np and len(earlier) >= len(group) else [np or last_np] * len(group)
                     pairs = list(zip(items, group))
