@@ -945,6 +945,10 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                 named, np_, scope_ = _topic(clause)
                 if named:
                     last_np, topic_scope = np_, scope_  # 地区生产总值方面，二季度增长*%
+                else:
+                    subj = x["indicator_subject"].match(clause)
+                    if subj and lexicon.indicator_lookup(subj.group("np")):
+                        last_np = subj.group("np")  # 固定资产投资增速要扭负为正，确保…增长5%以上
             cursor = cs
             for group in _groups(text, cs, events):
                 ev = group[0]
