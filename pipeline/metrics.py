@@ -878,12 +878,14 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
     # a period that opens a paragraph (上半年，… · 过去的一年，…) holds for the whole paragraph, and the
     # period a review part opens with (2017年工作回顾, 过去的一年) for the whole part
     para_period: str | None = None
+    chain_start = 0
     part_periods = {id(p): _part_period(p, g) for p in outline.parts if p.role == "review"}
     for sent in outline.sentences:
         if sent.paragraph != prev_par:
             opener = x["period_opener"].match(sent.text)
             para_period = _own_period(opener.group("p"), g) if opener else None
         carry = joined and sent.paragraph == prev_par
+        chain_start = chain_start if carry else sent.start  # where the sentences joined by ； begin
         carry_goal = goal_list and carry
         inherited = semi_period if carry else None
         joined = sent.text.rstrip().endswith(("；", ";"))
@@ -1020,7 +1022,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                 if len(_rx(rf"{MASK}|[\W_]").sub("", text[cs:ce])) < 6 and prev_cs is not None:
                     ev_start = prev_cs  # 同比下降XX alone is too short to show; take the clause before too
                 if not is_t and ev.kind != "rank" and ev.value is not None:
-                    is_t, mod, why = _late_aim(doc, text, sent, ev, sent_mod) or (is_t, mod, why)
+                    is_t, mod, why = _late_aim(doc, text, sent, ev, sent_mod, chain_start) or (is_t, mod, why)
                 if is_t:
                     sent_mod = mod
                 if trace is not None:
@@ -1037,7 +1039,8 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                             doc=doc.doc_id, evidence=text[ev_start:ce], start=ev_start, end=ce,
                             indicator=ind, indicator_key=key["key"] if key else None,
                             comparator=_comparator(text, e.start, e.end), value=e.value, unit=e.unit,
-                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end) or goal_dl,
+                            deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end) or goal_dl
+                            or (_year_ahead(text, chain_start, e.start) if why == "year_ahead" else None),
                             modality=mod if mod in ("must", "strive") else (_later_modality(text, ce, sent.end) or "set"),
                             rule=f"{e.rule}+{why}",
                         ))
@@ -1115,7 +1118,8 @@ def _goal_deadline(outline, sent, intro_at: int) -> str | None:
     return "全年" if x["main_goals"].search(sent.text) else None
 
 
-def _late_aim(doc, text: str, sent, ev: _Event, sent_mod: str | None) -> tuple[bool, str, str] | None:
+def _late_aim(doc, text: str, sent, ev: _Event, sent_mod: str | None,
+              chain_start: int | None = None) -> tuple[bool, str, str] | None:
     """Cues that make a figure an aim after TARGET_RULES found none: a goal list's cue before
     it (明确A增长*%、B增长*%), 等…目标 after it, or a year still ahead (到2025年…)."""
     x = grammar().x
@@ -1123,10 +1127,17 @@ def _late_aim(doc, text: str, sent, ev: _Event, sent_mod: str | None) -> tuple[b
         return True, sent_mod, "goal_list"
     if x["goal_after"].match(text[ev.end : sent.end]):
         return True, "set", "goal_named_after"
-    fy = x["by_year"].search(text, sent.start, ev.start)
+    # (the year may open the first of the sentences joined by ；: 到2025年，…；城镇化率达到58%)
+    fy = x["by_year"].search(text, sent.start if chain_start is None else chain_start, ev.start)
     if fy and int(fy.group(1)) >= int((doc.meta or {}).get("year") or 0):
         return True, "set", "year_ahead"  # 到2025年，规上工业企业达到200家
     return None
+
+
+def _year_ahead(text: str, start: int, ev_start: int) -> str | None:
+    """The 到2025年 that opens the clauses before a figure (its deadline, as written)."""
+    fy = grammar().x["by_year"].search(text, start, ev_start)
+    return fy.group(0)[1:] if fy else None
 
 
 def _baseline_before(text: str, sent_start: int, ev_start: int) -> str | None:
