@@ -40,6 +40,7 @@ def _rules() -> dict[str, Any]:
         # at a line start, after an outline number (一、 (一) 1. ) if any
         "opener": regex.compile(
             rf"(?m)^[ \t　]*(?:[一二三四五六七八九十]+[、.]|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])?[ \t　]*"
+            rf"(?:{r['reported_lead']})?"
             rf"(?:(?P<review>{r['review_opener']})|(?P<plan>{r['plan_opener']})|{r['year_opener']})"),
     }
 

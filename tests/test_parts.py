@@ -94,3 +94,17 @@ def test_counts_in_chinese_numerals_after_a_work_verb_are_aims_only_in_a_plan():
     speech = "同志们：\n下步，我们要建设一座湿地公园、两条滨河景观带，抓好三项工作。\n"
     r = extract(speech)
     assert not [x for x in r.metrics + r.targets if x.value in (2, 3)]
+
+
+NEWS = """县十八届人大三次会议开幕
+1月16日上午，县第十八届人民代表大会第三次会议开幕。县长代表县人民政府作政府工作报告。
+报告指出，过去一年，全县新开工亿元以上项目46个，新增规上工业企业35家。
+报告强调，今年要重点抓好六个方面的工作：全年实施重点项目150个；新建改扩建学校8所。
+"""
+
+
+def test_a_news_report_retells_the_parts_after_a_reporting_verb():
+    r = extract(NEWS)
+    assert [p.role for p in r.outline.parts] == ["review", "plan"]
+    assert {m.value for m in r.metrics} == {46, 35}
+    assert {t.value for t in r.targets} == {150, 8}
