@@ -1014,9 +1014,23 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     and not x["past"].search(text[sent.start : ev.start])
                 is_t, mod, why = _is_target(_Aim(sent.text, rel, ev, role, has_cmp, directive, sent.text[:rel],
                                                  outline.part_at(sent.start), outline.kind))
-                if ev.kind == "rank" and _modality(sent.text, rel) in ("must", "strive"):
-                    if trace is not None:
-                        trace.append(Decision(ev.start, ev.end, "target", "rank_aim", "dropped: an aim for a rank (确保…第一方阵)"))
+                rank_mod = _modality(sent.text, rel) if ev.kind == "rank" else None
+                if rank_mod in ("must", "strive"):
+                    # 力争综合考核进入全市前五: an aim for a place is a target on the ranking (前N: at most N);
+                    # one for a tier (确保…第一方阵) has no number and is no target
+                    pos = ev.rank.position if ev.rank else None
+                    if isinstance(pos, int) and not (ev.rank and ev.rank.from_bottom):
+                        ind = (np or last_np or "")
+                        ind = ind if ind.endswith(("排名", "位次", "排位")) else f"{ind}{ev.rank.scope or ''}排名"
+                        targets.append(Target(
+                            doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce, indicator=ind,
+                            indicator_key=None, comparator="<=" if "前" in text[ev.start:ev.end] else "=",
+                            value=pos, unit=None, modality=rank_mod, rule=f"{ev.rule}+rank_aim",
+                            deadline=_deadline_for(text, sent.start, ev.start, deadline, ev.end, ce, sent.end)))
+                        if trace is not None:
+                            trace.append(Decision(ev.start, ev.end, "target", "rank_aim", "target"))
+                    elif trace is not None:
+                        trace.append(Decision(ev.start, ev.end, "target", "rank_aim", "dropped: an aim for a tier (确保…第一方阵)"))
                     continue
                 ev_start = cs
                 if len(_rx(rf"{MASK}|[\W_]").sub("", text[cs:ce])) < 6 and prev_cs is not None:
