@@ -359,3 +359,30 @@ def _has_month(ref) -> bool:
     if isinstance(ref, date):
         return True
     return bool(regex.match(r"^(?:19|20)\d{2}[-/.年]\d{1,2}", str(ref or "")))
+
+
+def span_label(start: str | None, end: str | None) -> str:
+    """A resolved period in a few characters: 2017, 2017Q3, 2017H1, 2017-01~06, 2016~2020, 2023-07-05."""
+    if not start or not end:
+        return ""
+    try:
+        a, b = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        return f"{start}~{end}"
+    if a == b:
+        return a.isoformat()
+    whole_a = a.month == 1 and a.day == 1
+    whole_b = b.month == 12 and b.day == 31
+    if whole_a and whole_b:
+        return str(a.year) if a.year == b.year else f"{a.year}~{b.year}"
+    if a.year == b.year and a.day == 1 and b == _last(b.year, b.month):
+        if b.month - a.month == 2 and a.month % 3 == 1:
+            return f"{a.year}Q{b.month // 3}"
+        if (a.month, b.month) in ((1, 6), (7, 12)):
+            return f"{a.year}H{1 if a.month == 1 else 2}"
+        if a.month == b.month:
+            return f"{a.year}-{a.month:02d}"
+        return f"{a.year}-{a.month:02d}~{b.month:02d}"
+    if a.year == b.year:
+        return f"{a.isoformat()}~{b.month:02d}-{b.day:02d}"
+    return f"{a.isoformat()}~{b.isoformat()}"
