@@ -302,3 +302,72 @@ def test_browser_tasks_of_a_unit(db):
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _serve(db: Path):
+    """`speechminer serve` on a free loopback port: (process, base URL)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "serve",
+                             "--db", str(db), "--port", str(port)],
+                            cwd=str(ROOT), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_browser_chart_of_an_indicator_offline(db):
+    """The chart of an indicator's history (results and targets by period) renders in headless
+    Chromium with every request outside this machine refused: nothing is fetched to draw it."""
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip(f"Chromium not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)")
+    pytest.importorskip("datasette", reason="datasette not installed (pip install 'speechminer[web]')")
+    pytest.importorskip("vl_convert", reason="vl-convert not installed (pip install 'speechminer[web]')")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package not installed")
+    exe = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    proc, base = _serve(db)
+    profile = tempfile.mkdtemp(prefix="speechminer-chromium-")
+    outside: list[str] = []
+
+    def only_loopback(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "data:", "about:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    try:
+        _wait(f"{base}/-/versions.json", proc)
+        with sync_api.sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=exe, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1100, "height": 900}, locale="zh-CN", timeout=20000)
+            try:
+                ctx.route("**/*", only_loopback)
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page.set_default_timeout(15000)
+                page.goto(f"{base}/t")
+                page.get_by_role("link", name="指标走势图 chart").first.click()
+                page.wait_for_url("**/-/speechminer/chart*")
+                page.locator("input[name=indicator]").fill("地区生产总值")
+                page.locator("input[name=locality]").fill("海拉尔区")
+                page.locator("form button[type=submit]").click()
+                page.wait_for_selector("#chart svg")
+                marks = page.locator("#chart svg path, #chart svg text").count()
+                labels = page.locator("#chart svg").first.text_content() or ""
+                points = page.locator("#points tr").all_inner_texts()
+                OUTPUTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(OUTPUTS / "serve-chart.png"), full_page=True)
+            finally:
+                ctx.close()
+        assert not outside, f"the page asked for {outside}"
+        assert marks > 10 and "地区生产总值" in labels
+        assert any("目标" in p for p in points) and any("结果" in p for p in points)
+        assert any("2016" in p for p in points) and any("2017" in p for p in points)
+        assert (OUTPUTS / "serve-chart.png").stat().st_size > 10_000
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
