@@ -437,10 +437,12 @@ def search_cmd(text, locality, limit, db_path, fmt, wide) -> None:
 @click.option("--from", "from_period", help="Earlier quarter, e.g. 2023Q2.")
 @click.option("--to", "to_period", help="Later quarter, e.g. 2023Q3.")
 @click.option("--changes-only", is_flag=True, help="Leave out commitments that were kept unchanged.")
+@click.option("--status", "only", type=click.Choice(["changed", "new", "dropped", "kept"]), multiple=True,
+              help="Only commitments of this status (repeatable).")
 @db_option
 @format_option(FORMATS + ["markdown"])
 @wide_option
-def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, fmt, wide) -> None:
+def diff_cmd(speeches, locality, from_period, to_period, changes_only, only, db_path, fmt, wide) -> None:
     """Compare the targets and tasks of two speeches: new, dropped, kept, changed.
 
     A and B are a speech id (or its first digits), a path, a doc name or a
@@ -451,6 +453,7 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
       speechminer diff 3f80b027 af50fe3a
       speechminer diff corpus/000_f11bba97cbee365b.txt corpus/001_4e6ed94fc7db992f.txt --format markdown
       speechminer diff --locality 青山县 --from 2023Q2 --to 2023Q3 --changes-only
+      speechminer diff r051 r050 --status changed --status new
     """
     store = _open(db_path)
     try:
@@ -466,6 +469,8 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
         _fail(str(err))
     if changes_only:
         changes = [c for c in changes if c.status != "kept"]
+    if only:
+        changes = [c for c in changes if c.status in only]
     if fmt == "markdown":
         click.echo(diff_mod.to_markdown(changes, sa, sb), nl=False)
         return

@@ -290,7 +290,7 @@ def resolve_period(text: str | None, ref=None, *, role: str | None = None, cue: 
         if base is None or not _has_month(ref):
             return None
         end = _completed_month_end(base)
-        return _iso(date(base.year, 1, 1)), _iso(end) if end else None
+        return (_iso(date(base.year, 1, 1)), _iso(end)) if end else None
     m = _form("since_month", t)
     if m and base is not None and _has_month(ref):
         mo, end = _month(m.group("m")), _completed_month_end(base)

@@ -535,9 +535,9 @@ def migrate(conn: sqlite3.Connection, path: str, lock_timeout: float = LOCK_TIME
         if kind(c, path) == "other":  # another program made the file meanwhile
             raise _foreign(path)
         c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        for table, cols in (("metrics", ("period_start", "period_end")), ("targets", ("measure", "direction"))):
+        for table, added in (("metrics", ("period_start", "period_end")), ("targets", ("measure", "direction"))):
             have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
-            for col in cols:  # version 4 (before the DDL, whose indexes name them): NULL until re-extracted
+            for col in added:  # version 4 → 5 (before the DDL, whose indexes name them): NULL until re-extracted
                 if have and col not in have:
                     c.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
         for stmt in statements(DDL):  # every statement is IF NOT EXISTS: cheap, and adds new indexes

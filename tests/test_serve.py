@@ -115,8 +115,18 @@ def test_other_canned_queries(db):
 
     hist = _run(conn, "metric_history", indicator="固定资产投资")
     assert hist and all("固定资产投资" in h["indicator"] or h["indicator_key"] for h in hist)
-    dates = [h["meeting_date"] for h in hist if h["meeting_date"]]
-    assert dates == sorted(dates)
+    ends = [h["period_end"] for h in hist if h["period_end"]]
+    assert ends and ends == sorted(ends)  # by the period the figure is for
+    assert {h["locality"] for h in _run(conn, "metric_history", indicator="地区生产总值", locality="海拉尔区")} == {"海拉尔区"}
+
+    with Store(db, readonly=True) as st:  # the canned track query is Store.track's own query
+        for loc, ind in (("", ""), ("海拉尔区", ""), ("", "城镇居民人均可支配收入")):
+            got = _run(conn, "track_targets", locality=loc, indicator=ind)
+            want = st.track(locality=loc or None, indicator=ind or None).to_dict("records")
+            assert [(r["target_id"], r["status"], r["metric_id"]) for r in got] == \
+                [(r["target_id"], r["status"], None if r["metric_id"] != r["metric_id"] else r["metric_id"]) for r in want]
+    statuses = {r["status"] for r in _run(conn, "track_targets", locality="海拉尔区", indicator="")}
+    assert {"met", "missed", "unclear", "no report yet"} <= statuses
 
     a, b = (r[0] for r in conn.execute("SELECT doc FROM speeches ORDER BY doc LIMIT 2"))
     diff = _run(conn, "diff_speeches", a=a, b=b)
@@ -203,6 +213,7 @@ def test_datasette_pages(db):
         out = {}
         for p in ("/t", "/t/tasks_for_unit?unit=发改", "/t/task_assignments", "/t/tasks", "/t/search_sentences?q=考核",
                   "/t/targets_of_speech?speech=000", "/t/metric_history?indicator=固定资产投资",
+                  "/t/track_targets?locality=海拉尔区&indicator=", "/-/speechminer/chart?db=t&indicator=地区生产总值",
                   "/t/diff_speeches?a=000&b=001", "/t/metric_records", "/t/target_records"):
             out[p] = await get(p)
         return out
