@@ -30,6 +30,9 @@ def test_locality_from_a_congress_session_and_its_level():
     ("现在，我代表石门县人民政府向大会报告工作，请予审议。\n全县经济运行平稳。", "石门县", "县"),
     # a county of the pastoral areas is a 旗: a county-level place
     ("中共乌兰旗委员会召开全委会。\n全旗经济运行平稳。", "乌兰旗", "县"),
+    # a city's own report, its title opening with the year
+    ("2019年青州市政府工作报告\n各位代表：\n全市经济运行平稳。", "青州市", "市"),
+    ("——2019年1月8日在临川市第十届人民代表大会第三次会议上\n各位代表：", "临川市", "市"),
     # a name that opens with a character that also means "up"
     ("现在，我代表上林县人民政府向大会报告工作。", "上林县", "县"),
 ])

@@ -202,3 +202,61 @@ def test_dev_set_history_of_gdp(tmp_path):
             speech = sp[doc]
             if "work_report" in doc and r["period"] in ("过去的一年", "全年") and len(speech["meeting_date"] or "") == 10:
                 assert r["period_end"][:4] == str(int(speech["meeting_date"][:4]) - 1), (doc, r)
+
+
+def _reports(tmp_path, texts: dict[str, str]) -> Path:
+    for name, text in texts.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "h.db"
+    with Store(db) as st:
+        assert st.ingest([str(tmp_path / f"{n}.txt") for n in texts], progress=False).ok
+    return db
+
+
+def test_history_same_figure_once_with_both_sources_and_conflicts_both(tmp_path):
+    head = "政府工作报告\n——{d}在青山区第九届人民代表大会第{n}次会议上\n各位代表：\n"
+    db = _reports(tmp_path, {
+        "qs_a": head.format(d="2021年2月3日", n="五") + "一、2020年工作回顾\n过去的一年，全区地区生产总值完成120.5亿元。\n",
+        # the same year's figure again, in a later speech: one row, two sources
+        "qs_b": head.format(d="2021年7月9日", n="六") + "一、上半年工作回顾\n2020年，全区地区生产总值完成120.5亿元。\n",
+        # a revised figure for that year: a conflict, both rows kept
+        "qs_c": head.format(d="2022年2月9日", n="七") + "一、2021年工作回顾\n2021年，全区地区生产总值完成131.2亿元；"
+                                                      "2020年地区生产总值完成118.9亿元。\n",
+    })
+    with Store(db, readonly=True) as st:
+        rows = st.history(indicator="地区生产总值", locality="青山区").to_dict("records")
+    y2020 = [r for r in rows if r["period_end"] == "2020-12-31"]
+    assert sorted(r["value"] for r in y2020) == [118.9, 120.5]
+    same = next(r for r in y2020 if r["value"] == 120.5)
+    assert same["sources"] == "qs_a、qs_b" and same["speeches"] == 2 and same["conflict"]
+    assert next(r for r in y2020 if r["value"] == 118.9)["sources"] == "qs_c"
+    y2021 = [r for r in rows if r["period_end"] == "2021-12-31"]
+    assert [(r["value"], r["conflict"]) for r in y2021] == [(131.2, False)]
+    assert [r["period_end"] for r in rows] == sorted(r["period_end"] for r in rows)
+
+
+def test_a_schema_4_store_migrates(tmp_path):
+    """A store made before the resolved periods gets the columns and index on its next write, and
+    its speeches are re-extracted (the rules changed) so the columns fill."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    with Store(db) as st:
+        st.ingest([str(PAIR[0])], progress=False)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP INDEX metrics_speech_period")
+    for table, cols in (("metrics", ("period_start", "period_end")), ("targets", ("measure", "direction"))):
+        for c in cols:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {c}")
+    conn.execute("UPDATE schema_version SET version = 4")
+    conn.execute("UPDATE speeches SET extractor = 'old'")
+    conn.execute("DELETE FROM store_meta WHERE key = 'ddl'")
+    conn.commit()
+    conn.close()
+    with Store(db) as st:
+        assert st.schema_version == 5
+        summary = st.ingest([str(PAIR[0])], progress=False)
+        assert summary.ok
+        n = st.conn.execute("SELECT count(*) FROM metrics WHERE period_end = '2016-12-31'").fetchone()[0]
+        assert n > 10
+        assert st.conn.execute("SELECT count(*) FROM targets WHERE measure = 'growth'").fetchone()[0] >= 5
