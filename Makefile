@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make run    create .venv if missing, install, ingest corpus/ into outputs/speeches.db, show the 发改 tasks
+#   make run    create .venv if missing, install, ingest corpus/ into outputs/speeches.db, show the 发改 tasks,
+#               then what changed between two work reports of one place and which of its targets came true
 #   make test   create .venv if missing, install with the test and Ray extras, run the whole suite
 #               (the Ray extra: the cluster path of tests/test_parallel.py runs on every change)
 PYTHON ?= python3
@@ -18,6 +19,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/speechminer ingest corpus/
 	$(BIN)/speechminer tasks --unit 发改
+	$(BIN)/speechminer diff r051 r050 --status changed --status new
+	$(BIN)/speechminer track --locality 海拉尔区 --status met --status missed
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

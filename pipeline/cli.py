@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .cli_base import console, emit_rows, err_console, main, report_error, report_failure
+from .cli_base import console, emit_rows, err_console, main, report_error, report_failure, wide_option
 from .ingest import iter_inputs
 from .normalize import InputError
 
@@ -76,10 +76,19 @@ def show_cmd(file: str, as_json: bool) -> None:
 
 
 RECORD_COLUMNS = {
-    "metric": ["doc", "indicator", "period", "measure", "value", "unit", "direction", "rank", "compare_to", "evidence"],
-    "target": ["doc", "indicator", "comparator", "value", "unit", "deadline", "modality", "evidence"],
+    "metric": ["doc", "indicator", "period", "period_start", "period_end", "measure", "value", "unit", "direction",
+               "rank", "compare_to", "evidence"],
+    "target": ["doc", "indicator", "measure", "comparator", "value", "unit", "deadline", "deadline_range", "modality",
+               "evidence"],
     "task": ["doc", "units", "persons", "action", "deadline", "addressee", "evidence"],
     "decision": ["doc", "line", "stage", "rule", "outcome", "text"],
+}
+# the columns of a compact table (the default on a terminal; --wide for the above)
+COMPACT_COLUMNS = {
+    "metric": ["indicator", "period", "when", "measure", "value", "unit", "evidence"],
+    "target": ["indicator", "comparator", "value", "unit", "deadline", "when", "evidence"],
+    "task": ["units", "action", "deadline", "evidence"],
+    "decision": ["line", "stage", "rule", "outcome", "text"],
 }
 
 
@@ -101,7 +110,8 @@ def _decision_row(result, d) -> dict:
 @click.option("--explain", is_flag=True,
               help="Also show what every extraction rule decided: which rule made each record, and "
                    "which rule dropped a candidate and why (JSON formats: objects of type 'decision').")
-def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...], explain: bool) -> None:
+@wide_option
+def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...], explain: bool, wide: bool) -> None:
     """Extract metrics, targets and tasks from FILES (files or folders).
 
     JSON Lines output follows the exchange format of shared/eval/FORMAT.md; every
@@ -144,8 +154,15 @@ def extract_cmd(files: tuple[str, ...], fmt: str, kinds: tuple[str, ...], explai
     if fmt == "table":
         for kind in ("metric", "target", "task", "decision"):
             sub = [r for r in rows if r["type"] == kind]
+            if sub and not wide:
+                from .dates import span_label
+
+                for r in sub:
+                    rng = r.get("deadline_range") or [r.get("period_start"), r.get("period_end")]
+                    r["when"] = span_label(*rng) if rng and len(rng) == 2 else ""
             if sub:
-                emit_rows(sub, fmt, RECORD_COLUMNS[kind], title=f"{kind}s ({len(sub)})")
+                emit_rows(sub, fmt, RECORD_COLUMNS[kind] if wide else COMPACT_COLUMNS[kind],
+                          title=f"{kind}s ({len(sub)})", wide=wide)
     elif fmt != "jsonl":
         cols = None if fmt == "json" else sorted({k for r in rows for k in r})
         emit_rows(rows, fmt, cols)

@@ -35,8 +35,19 @@ def report_failure(name: str, reason: str, word: str = "error") -> None:
     err_console.print(f"[red]{word}[/red] {escape(name)}: {escape(reason)}", highlight=False, soft_wrap=True)
 
 
-def emit_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, title: str | None = None) -> None:
-    """Print rows as a rich table, CSV, JSON or JSON Lines."""
+# The widest a cell of a compact table may be (characters); the terminal's width cuts further, with "…"
+COMPACT_CELL = 36
+# … and a column whose cells are all this short is never cut (a status, a figure, a date)
+COMPACT_FIXED = 13
+
+
+def emit_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, title: str | None = None,
+              wide: bool = True) -> None:
+    """Print rows as a rich table, CSV, JSON or JSON Lines.
+
+    A table is compact unless `wide`: one line per row, each cell cut to COMPACT_CELL characters
+    and to the terminal's width with an ellipsis (the caller passes the columns a reader scans
+    first); `wide` prints every given column whole, wrapping cells."""
     columns = columns or (list(rows[0].keys()) if rows else [])
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
@@ -51,16 +62,65 @@ def emit_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = 
             w.writerow({k: _cell(r.get(k)) for k in columns})
         click.echo(buf.getvalue(), nl=False)
     else:
+        from rich import box
         from rich.table import Table
 
-        table = Table(title=title, show_lines=False, header_style="bold")
-        for c in columns:
-            table.add_column(c, overflow="fold")
-        for r in rows:
-            table.add_row(*(_cell(r.get(c)) for c in columns))
+        if wide:
+            table = Table(title=title, show_lines=False, header_style="bold")
+            for c in columns:
+                table.add_column(c, overflow="fold")
+            for r in rows:
+                table.add_row(*(_cell(r.get(c)) for c in columns))
+        else:
+            from rich.cells import cell_len
+
+            cells = [[_short(_cell(r.get(c))) for c in columns] for r in rows]
+            natural = [max([cell_len(c)] + [cell_len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+            # short values (a status, a figure, a date) are shown whole; text shares the rest of the line
+            flex = [i for i, w in enumerate(natural) if w > COMPACT_FIXED]
+            room = console.width - 2 * (len(columns) - 1) - sum(w for i, w in enumerate(natural) if i not in flex)
+            widths = list(natural)
+            if flex and sum(natural[i] for i in flex) > room:
+                share = max(room, 6 * len(flex)) / sum(natural[i] for i in flex)
+                for i in flex:
+                    widths[i] = max(6, int(natural[i] * share))
+            table = Table(title=title, header_style="bold underline", box=None, padding=(0, 1), pad_edge=False,
+                          title_justify="left")
+            for i, c in enumerate(columns):
+                table.add_column(_cut(c, widths[i]), no_wrap=True, width=widths[i])
+            for row in cells:
+                table.add_row(*(_cut(v, widths[i]) for i, v in enumerate(row)))
         console.print(table)
         if not rows:
             console.print("[dim](no rows)[/dim]")
+
+
+def _short(text: str, n: int = COMPACT_CELL) -> str:
+    """One line of at most `n` characters, cut with an ellipsis."""
+    s = " ".join(text.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _cut(text: str, width: int) -> str:
+    """`text` in at most `width` terminal cells (a Han character takes two), cut with "…"."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def wide_option(f):
+    return click.option("--wide", is_flag=True,
+                        help="Every column, cells whole and wrapped (the default table is compact: "
+                             "the columns read first, one line a row; CSV and JSON have them all).")(f)
 
 
 def _cell(v: Any) -> str:

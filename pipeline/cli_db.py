@@ -17,7 +17,7 @@ import click
 from rich.markup import escape
 
 from . import diff as diff_mod
-from .cli_base import emit_rows, err_console, main, report_failure
+from .cli_base import emit_rows, err_console, main, report_failure, wide_option
 from .db import DEFAULT_DB, LOCK_TIMEOUT, TABLES, DatabaseLocked, NotSpeechminerDatabase, Rows, SchemaOutOfDate
 from .ingest import default_workers, shard_files, tasks_from_files
 from .store import AmbiguousSpeech, SpeechNotFound, Store
@@ -82,13 +82,36 @@ def _records(df) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
-def _emit(df, fmt: str, columns: list[str] | None, title: str | None = None) -> None:
+def _emit(df, fmt: str, columns: list[str] | None, title: str | None = None, wide: bool = True,
+          compact: list[str] | None = None, extra=None) -> None:
+    """Rows of a query: CSV and JSON with every column; a table with `columns` when `wide`, else
+    the compact `compact` columns (see emit_rows). `extra(row)` adds display columns to a table."""
     rows = _records(df)
     if fmt == "table":
-        cols = [c for c in (columns or list(df.columns)) if c in df.columns]
-        emit_rows(rows, fmt, cols, title=title)
+        if extra:
+            rows = [{**r, **extra(r)} for r in rows]
+        names = set(df.columns) | (set(rows[0]) if rows else set())
+        want = columns if wide or not compact else compact
+        cols = [c for c in (want or list(df.columns)) if c in names or extra]
+        emit_rows(rows, fmt, cols, title=title, wide=wide)
     else:
         emit_rows(rows, fmt, list(df.columns))
+
+
+def _when(r: dict) -> dict:
+    from .dates import span_label
+
+    return {"when": span_label(r.get("period_start"), r.get("period_end"))}
+
+
+def _figure(r: dict) -> str:
+    from .track import show_value
+
+    if r.get("measure") == "rank":
+        pos = r.get("rank_position")
+        return f"{r.get('rank_scope') or ''}{'倒数' if r.get('rank_from_bottom') else ''}第{pos}" if pos is not None \
+            else (r.get("rank_tier") or r.get("rank_scope") or "")
+    return show_value("=", r.get("value"), r.get("masked"), r.get("unit"), r.get("measure"), r.get("direction"))
 
 
 def _bad_value(err: Exception) -> NoReturn:
@@ -200,6 +223,7 @@ def merge_cmd(shards: tuple[str, ...], db_path: str, force: bool, lock_timeout: 
 
 
 TASK_COLUMNS = ["doc", "period", "section", "units", "role", "action", "deadline", "sentence"]
+TASK_COMPACT = ["doc", "units", "action", "deadline"]
 
 
 @main.command("tasks")
@@ -212,7 +236,8 @@ TASK_COLUMNS = ["doc", "period", "section", "units", "role", "action", "deadline
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
 @db_option
 @format_option()
-def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) -> None:
+@wide_option
+def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt, wide) -> None:
     """Tasks assigned in the stored speeches (or in FILES, extracted on the fly).
 
     The unit is alias aware: 发改 finds tasks of 县发改局, 发改局 and 发改委.
@@ -229,7 +254,7 @@ def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) ->
                                           on_error=report_failure)
         except ValueError as err:
             _bad_value(err)
-        _emit(df, fmt, TASK_COLUMNS, title=f"tasks ({len(df)})")
+        _emit(df, fmt, TASK_COLUMNS, title=f"tasks ({len(df)})", wide=wide, compact=TASK_COMPACT)
         if failed:
             sys.exit(1)
         return
@@ -238,7 +263,8 @@ def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) ->
         df = store.tasks(unit=unit, role=role, locality=locality, since=since, until=until, limit=limit)
     except ValueError as err:
         _bad_value(err)
-    _emit(df, fmt, TASK_COLUMNS, title=f"tasks{' of ' + unit if unit else ''} ({len(df)})")
+    _emit(df, fmt, TASK_COLUMNS, title=f"tasks{' of ' + unit if unit else ''} ({len(df)})", wide=wide,
+          compact=TASK_COMPACT)
 
 
 @main.command("targets")
@@ -249,7 +275,8 @@ def tasks_cmd(files, unit, role, locality, since, until, limit, db_path, fmt) ->
 @click.option("--until", help="Up to this period.")
 @db_option
 @format_option()
-def targets_cmd(indicator, unit, locality, since, until, db_path, fmt) -> None:
+@wide_option
+def targets_cmd(indicator, unit, locality, since, until, db_path, fmt, wide) -> None:
     """Quantified targets set in the stored speeches.
 
     \b
@@ -262,8 +289,22 @@ def targets_cmd(indicator, unit, locality, since, until, db_path, fmt) -> None:
         df = store.targets(indicator=indicator, unit=unit, locality=locality, since=since, until=until)
     except ValueError as err:
         _bad_value(err)
-    _emit(df, fmt, ["doc", "period", "indicator", "comparator", "value", "masked", "unit", "deadline", "modality",
-                    "owners", "evidence"], title=f"targets ({len(df)})")
+    _emit(df, fmt, ["doc", "period", "indicator", "measure", "comparator", "value", "masked", "unit", "deadline",
+                    "period_start", "period_end", "modality", "owners", "evidence"], title=f"targets ({len(df)})",
+          wide=wide, compact=["doc", "indicator", "target", "deadline", "when"],
+          extra=lambda r: {**_when(r), "target": _target(r)})
+
+
+def _target(r: dict) -> str:
+    from .track import show_value
+
+    return show_value(r.get("comparator"), r.get("value"), r.get("masked"), r.get("unit"), r.get("measure"),
+                      r.get("direction"))
+
+
+HISTORY_WIDE = ["locality", "indicator", "indicator_key", "measure", "period", "period_start", "period_end", "value",
+                "masked", "unit", "direction", "rank_scope", "rank_position", "conflict", "speeches", "sources",
+                "evidence"]
 
 
 @main.command("metrics")
@@ -271,23 +312,94 @@ def targets_cmd(indicator, unit, locality, since, until, db_path, fmt) -> None:
 @click.option("--locality", help="Only speeches of this place.")
 @click.option("--since", help="From this period on.")
 @click.option("--until", help="Up to this period.")
+@click.option("--records", is_flag=True, help="One row per record (each speech's own), not one per figure.")
 @db_option
 @format_option()
-def metrics_cmd(indicator, locality, since, until, db_path, fmt) -> None:
-    """Reported values of indicators, as a time series across speeches (by meeting date).
+@wide_option
+def metrics_cmd(indicator, locality, since, until, records, db_path, fmt, wide) -> None:
+    """An indicator's history: its reported figures ordered by the period they are for.
+
+    One row per place, indicator, measure, period and figure, with every speech
+    that reported it (sources): the same figure in two speeches is one row, two
+    figures for one period are two rows marked conflict. The period is shown as
+    written and resolved (period_start, period_end; a report's review is the year
+    before it). --records lists each speech's records instead.
 
     \b
     Examples:
-      speechminer metrics --indicator 固定资产投资
-      speechminer metrics --indicator 地区生产总值 --locality 凤县 --format csv
+      speechminer metrics --indicator 地区生产总值 --locality 海拉尔区
+      speechminer metrics --indicator 固定资产投资 --format csv
+      speechminer metrics --indicator 地区生产总值 --records --format json
     """
     store = _open(db_path)
     try:
-        df = store.metrics(indicator=indicator, locality=locality, since=since, until=until)
+        if records:
+            df = store.metrics(indicator=indicator, locality=locality, since=since, until=until)
+        else:
+            df = store.history(indicator=indicator, locality=locality, since=since, until=until)
     except ValueError as err:
         _bad_value(err)
-    _emit(df, fmt, ["meeting_date", "locality", "doc", "indicator", "period", "measure", "value", "masked", "unit",
-                    "direction", "rank_scope", "rank_position", "compare_to", "evidence"], title=f"metrics ({len(df)})")
+    if records:
+        _emit(df, fmt, ["meeting_date", "locality", "doc", "indicator", "period", "period_start", "period_end",
+                        "measure", "value", "masked", "unit", "direction", "rank_scope", "rank_position", "compare_to",
+                        "evidence"], title=f"metrics ({len(df)})", wide=wide,
+              compact=["when", "doc", "indicator", "measure", "figure"],
+              extra=lambda r: {**_when(r), "figure": _figure(r)})
+        return
+    _emit(df, fmt, HISTORY_WIDE, title=f"metrics ({len(df)} figures)", wide=wide,
+          compact=["when", "locality", "indicator", "measure", "figure", "sources"],
+          extra=lambda r: {**_when(r), "figure": _figure(r) + (" ≠" if r.get("conflict") else "")})
+
+
+@main.command("track")
+@click.option("--locality", help="Only targets of this place (e.g. 海拉尔区).")
+@click.option("--indicator", "-i", help="Only targets of this indicator, alias aware.")
+@click.option("--since", help="Targets set from this period on: 2023Q1, 2023 or 2023-07.")
+@click.option("--until", help="Targets set up to this period.")
+@click.option("--status", "only", type=click.Choice(["met", "missed", "unclear", "no report yet"]), multiple=True,
+              help="Only rows of this status (repeatable).")
+@db_option
+@format_option()
+@wide_option
+def track_cmd(locality, indicator, since, until, only, db_path, fmt, wide) -> None:
+    """Did the targets come true? Each target beside the result a later speech reported.
+
+    For every stored target: the result of the same place, indicator (aliases
+    folded), measure (a growth target by a growth) and period that a later speech
+    reported, and a status: met, missed, unclear (a result that cannot be
+    compared, or a later report that gives no figure for it), no report yet (no
+    later speech of the place reports on the period). Goals are floors, <= goals
+    ceilings; a goal with 左右 (~) is met within half a percentage point (rates) or
+    2 % (amounts). Each row has both sentences and both speeches (--wide, CSV, JSON).
+
+    \b
+    Examples:
+      speechminer track --locality 海拉尔区
+      speechminer track --indicator 地区生产总值 --format json
+      speechminer track --status missed --format csv
+    """
+    store = _open(db_path)
+    try:
+        df = store.track(locality=locality, indicator=indicator, since=since, until=until)
+    except ValueError as err:
+        _bad_value(err)
+    if only:
+        df = df.filter(lambda r: r.get("status") in only)
+    _emit(df, fmt, ["locality", "indicator", "measure", "target", "deadline", "period_start", "period_end", "result",
+                    "result_period", "status", "note", "target_doc", "target_sentence", "result_doc",
+                    "result_sentence"],
+          title=f"targets and results ({len(df)})", wide=wide,
+          compact=["indicator", "target", "when", "result", "status", "speeches"],
+          extra=lambda r: {**_when(r), "speeches": f"{_short_doc(r.get('target_doc'))}→{_short_doc(r.get('result_doc'))}"
+                           if r.get("result_doc") else _short_doc(r.get("target_doc"))})
+
+
+def _short_doc(doc: str | None) -> str:
+    """A long document name by its number (r051_hailar_district_… → r051); short names whole."""
+    if not doc:
+        return ""
+    head = doc.split("_", 1)[0]
+    return head if len(doc) > 12 and len(head) >= 3 else doc
 
 
 @main.command("search")
@@ -296,7 +408,8 @@ def metrics_cmd(indicator, locality, since, until, db_path, fmt) -> None:
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1), help="At most this many sentences.")
 @db_option
 @format_option()
-def search_cmd(text, locality, limit, db_path, fmt) -> None:
+@wide_option
+def search_cmd(text, locality, limit, db_path, fmt, wide) -> None:
     """Sentences that contain TEXT (full-text search; 2-character words work).
 
     Several words separated by spaces must all occur.
@@ -311,7 +424,8 @@ def search_cmd(text, locality, limit, db_path, fmt) -> None:
         df = store.search(text, limit=limit, locality=locality)
     except ValueError as err:
         _bad_value(err)
-    _emit(df, fmt, ["doc", "period", "section", "sentence"], title=f"sentences with {text} ({len(df)})")
+    _emit(df, fmt, ["doc", "period", "section", "sentence"], title=f"sentences with {text} ({len(df)})", wide=wide,
+          compact=["doc", "sentence"])
 
 
 # ---------------------------------------------------------------- diff
@@ -323,9 +437,12 @@ def search_cmd(text, locality, limit, db_path, fmt) -> None:
 @click.option("--from", "from_period", help="Earlier quarter, e.g. 2023Q2.")
 @click.option("--to", "to_period", help="Later quarter, e.g. 2023Q3.")
 @click.option("--changes-only", is_flag=True, help="Leave out commitments that were kept unchanged.")
+@click.option("--status", "only", type=click.Choice(["changed", "new", "dropped", "kept"]), multiple=True,
+              help="Only commitments of this status (repeatable).")
 @db_option
 @format_option(FORMATS + ["markdown"])
-def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, fmt) -> None:
+@wide_option
+def diff_cmd(speeches, locality, from_period, to_period, changes_only, only, db_path, fmt, wide) -> None:
     """Compare the targets and tasks of two speeches: new, dropped, kept, changed.
 
     A and B are a speech id (or its first digits), a path, a doc name or a
@@ -336,6 +453,7 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
       speechminer diff 3f80b027 af50fe3a
       speechminer diff corpus/000_f11bba97cbee365b.txt corpus/001_4e6ed94fc7db992f.txt --format markdown
       speechminer diff --locality 青山县 --from 2023Q2 --to 2023Q3 --changes-only
+      speechminer diff r051 r050 --status changed --status new
     """
     store = _open(db_path)
     try:
@@ -351,12 +469,15 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, db_path, 
         _fail(str(err))
     if changes_only:
         changes = [c for c in changes if c.status != "kept"]
+    if only:
+        changes = [c for c in changes if c.status in only]
     if fmt == "markdown":
         click.echo(diff_mod.to_markdown(changes, sa, sb), nl=False)
         return
     df = diff_mod.to_dataframe(changes)
     n = diff_mod.summary(changes)
-    _emit(df, fmt, ["kind", "status", "subject", "details", "a_sentence", "b_sentence"],
+    _emit(df, fmt, ["kind", "status", "subject", "details", "a_sentence", "b_sentence"], wide=wide,
+          compact=["kind", "status", "subject", "details"],
           title=f"{diff_mod.label(sa)} → {diff_mod.label(sb)}: "
                 f"{n['changed']} changed, {n['new']} new, {n['dropped']} dropped, {n['kept']} kept")
 
@@ -422,7 +543,8 @@ def export_cmd(table, fmt, output, db_path) -> None:
 @click.option("--used", is_flag=True, help="Only units with at least one task.")
 @db_option
 @format_option()
-def units_cmd(show_all, used, db_path, fmt) -> None:
+@wide_option
+def units_cmd(show_all, used, db_path, fmt, wide) -> None:
     """Known units (rules/units.yaml) with their aliases and the number of tasks.
 
     \b
@@ -434,7 +556,8 @@ def units_cmd(show_all, used, db_path, fmt) -> None:
     df = store.units(include_unlisted=show_all or store.counts()["units"] == 0)
     if used:
         df = df.filter(lambda r: (r.get("tasks") or 0) > 0)
-    _emit(df, fmt, ["key", "name", "type", "aliases", "tasks"], title=f"units ({len(df)})")
+    _emit(df, fmt, ["key", "name", "type", "aliases", "tasks"], title=f"units ({len(df)})", wide=wide,
+          compact=["key", "name", "type", "tasks"])
 
 
 @main.command("speeches")
@@ -443,7 +566,8 @@ def units_cmd(show_all, used, db_path, fmt) -> None:
 @click.option("--until", help="Up to this period.")
 @db_option
 @format_option()
-def speeches_cmd(locality, since, until, db_path, fmt) -> None:
+@wide_option
+def speeches_cmd(locality, since, until, db_path, fmt, wide) -> None:
     """The stored speeches, with their metadata and record counts.
 
     \b
@@ -458,8 +582,9 @@ def speeches_cmd(locality, since, until, db_path, fmt) -> None:
         _bad_value(err)
     if fmt == "table":
         df = Rows(df.columns, [{**r, "id": (r["id"] or "")[:12]} for r in df.records])
-    _emit(df, fmt, ["id", "doc", "title", "locality", "period", "meeting_date", "metrics", "targets", "tasks"],
-          title=f"speeches ({len(df)})")
+    _emit(df, fmt, ["id", "doc", "title", "locality", "level", "period", "meeting_date", "metrics", "targets", "tasks"],
+          title=f"speeches ({len(df)})", wide=wide,
+          compact=["doc", "locality", "meeting_date", "metrics", "targets", "tasks", "title"])
 
 
 @main.command("doctor")

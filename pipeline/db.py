@@ -44,8 +44,9 @@ import regex
 
 from .fold import fold_indicator, fold_unit
 
-SCHEMA_VERSION = 4  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor;
-                    # 4: indicator_names (indicator lookups by index, not by scanning every record)
+SCHEMA_VERSION = 5  # 2: task_units.key_source (keys resolved by the store); 3: speeches.extractor;
+                    # 4: indicator_names (indicator lookups by index, not by scanning every record);
+                    # 5: metrics.period_start/period_end, targets.measure/direction (resolve.py)
 # "SPMN": written in the file header of every speechminer database (PRAGMA application_id)
 APPLICATION_ID = 0x53504D4E
 # the tables by which a store made before APPLICATION_ID is recognised
@@ -101,9 +102,11 @@ CREATE TABLE IF NOT EXISTS metrics (
   indicator TEXT, indicator_key TEXT, indicator_fold TEXT, period TEXT, measure TEXT,
   value REAL, masked INTEGER, unit TEXT, direction TEXT,
   rank_scope TEXT, rank_position INTEGER, rank_from_bottom INTEGER, rank_tier TEXT,
-  compare_to TEXT, evidence TEXT
+  compare_to TEXT, evidence TEXT,
+  period_start TEXT, period_end TEXT  -- the period as ISO dates (resolve.py); NULL when the words fix none
 );
 CREATE INDEX IF NOT EXISTS metrics_speech ON metrics(speech_id);
+CREATE INDEX IF NOT EXISTS metrics_speech_period ON metrics(speech_id, period_end);  -- results of a period (track)
 CREATE INDEX IF NOT EXISTS metrics_sentence ON metrics(sentence_id);
 CREATE INDEX IF NOT EXISTS metrics_indicator ON metrics(indicator_key);
 CREATE INDEX IF NOT EXISTS metrics_indicator_fold ON metrics(indicator_fold);
@@ -114,7 +117,8 @@ CREATE TABLE IF NOT EXISTS targets (
   start INTEGER, "end" INTEGER, section TEXT, section_role TEXT,
   indicator TEXT, indicator_key TEXT, indicator_fold TEXT, comparator TEXT,
   value REAL, masked INTEGER, unit TEXT, deadline TEXT, deadline_from TEXT, deadline_to TEXT,
-  modality TEXT, units TEXT, owners TEXT, evidence TEXT
+  modality TEXT, units TEXT, owners TEXT, evidence TEXT,
+  measure TEXT, direction TEXT    -- what the goal measures, as a metric's measure (resolve.py)
 );
 CREATE INDEX IF NOT EXISTS targets_speech ON targets(speech_id);
 CREATE INDEX IF NOT EXISTS targets_sentence ON targets(sentence_id);
@@ -304,6 +308,9 @@ def register_functions(conn: sqlite3.Connection) -> None:
     """The folding of fold.py as SQL functions (deterministic: usable in indexes and views)."""
     conn.create_function("fold_unit", 1, fold_unit, deterministic=True)
     conn.create_function("fold_indicator", 1, fold_indicator, deterministic=True)
+    from . import track  # (the comparison of a target with a result: sm_track_status …)
+
+    track.register_functions(conn)
 
 
 def kind(conn: sqlite3.Connection, path: str) -> str:
@@ -528,6 +535,11 @@ def migrate(conn: sqlite3.Connection, path: str, lock_timeout: float = LOCK_TIME
         if kind(c, path) == "other":  # another program made the file meanwhile
             raise _foreign(path)
         c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for table, added in (("metrics", ("period_start", "period_end")), ("targets", ("measure", "direction"))):
+            have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
+            for col in added:  # version 4 → 5 (before the DDL, whose indexes name them): NULL until re-extracted
+                if have and col not in have:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
         for stmt in statements(DDL):  # every statement is IF NOT EXISTS: cheap, and adds new indexes
             c.execute(stmt)
         # read again under the write lock: another process may have migrated since

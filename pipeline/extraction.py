@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from . import metrics as metrics_mod
+from . import resolve as resolve_mod
 from . import tasks as tasks_mod
 from .normalize import Document, normalize, normalize_file, normalize_text
 from .records import Decision, Metric, Target, Task
@@ -72,7 +73,9 @@ def _run(doc: Document, explain: bool = False) -> Result:
     for rec in [*metrics, *targets, *tasks]:
         rec.section, rec.section_role = outline.section_of(rec.start)
     _target_units(outline, targets, tasks)
-    return Result(doc, outline, metrics, targets, tasks, sorted(trace or [], key=lambda d: (d.start, d.stage)))
+    result = Result(doc, outline, metrics, targets, tasks, sorted(trace or [], key=lambda d: (d.start, d.stage)))
+    resolve_mod.resolve(result)  # absolute periods and deadlines, comparable measures
+    return result
 
 
 def _target_units(outline: Outline, targets: list[Target], tasks: list[Task]) -> None:

@@ -1020,10 +1020,12 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     # one for a tier (确保…第一方阵) has no number and is no target
                     pos = ev.rank.position if ev.rank else None
                     if isinstance(pos, int) and not (ev.rank and ev.rank.from_bottom):
-                        ind = (np or last_np or "")
-                        ind = ind if ind.endswith(("排名", "位次", "排位")) else f"{ind}{ev.rank.scope or ''}排名"
+                        rank_ind = (np or last_np or "")
+                        if not rank_ind.endswith(("排名", "位次", "排位")):
+                            rank_ind = f"{rank_ind}{(ev.rank.scope if ev.rank else None) or ''}排名"
                         targets.append(Target(
-                            doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce, indicator=ind,
+                            doc=doc.doc_id, evidence=text[cs:ce], start=cs, end=ce, indicator=rank_ind,
+                            measure="rank", direction=None,
                             indicator_key=None, comparator="<=" if "前" in text[ev.start:ev.end] else "=",
                             value=pos, unit=None, modality=rank_mod, rule=f"{ev.rule}+rank_aim",
                             deadline=_deadline_for(text, sent.start, ev.start, deadline, ev.end, ce, sent.end)))
@@ -1056,7 +1058,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                             deadline=_deadline_for(text, sent.start, e.start, deadline, e.end, ce, sent.end) or goal_dl
                             or (_year_ahead(text, chain_start, e.start) if why == "year_ahead" else None),
                             modality=mod if mod in ("must", "strive") else (_later_modality(text, ce, sent.end) or "set"),
-                            rule=f"{e.rule}+{why}",
+                            measure=measure, direction=direction, rule=f"{e.rule}+{why}",
                         ))
                         continue
                     rec = Metric(

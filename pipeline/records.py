@@ -67,6 +67,9 @@ class Metric(_Base):
     direction: str | None = None  # up | down | None
     rank: Rank | None = None
     compare_to: str | None = None
+    # the period as dates (ISO), resolved from the words, the part and the speech's date (resolve.py)
+    period_start: str | None = None
+    period_end: str | None = None
     type: str = field(default="metric", init=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +84,8 @@ class Metric(_Base):
             direction=self.direction,
             rank=asdict(self.rank) if self.rank else None,
             compare_to=self.compare_to,
+            period_start=self.period_start,
+            period_end=self.period_end,
         )
         return d
 
@@ -96,6 +101,10 @@ class Target(_Base):
     deadline_range: tuple[str, str] | None = None
     modality: str = "set"  # must | strive | set
     units: list[UnitRef] = field(default_factory=list)
+    # what the goal measures, as for a metric (level | growth | delta | share), and whether it is a
+    # rise or a fall (下降3% is growth, down): for comparing it with the result reported later
+    measure: str | None = None
+    direction: str | None = None
     type: str = field(default="target", init=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +119,8 @@ class Target(_Base):
             deadline_range=list(self.deadline_range) if self.deadline_range else None,
             modality=self.modality,
             units=[u.to_dict() for u in self.units],
+            measure=self.measure,
+            direction=self.direction,
         )
         return d
 

@@ -122,7 +122,8 @@ def rows_from_result(result, path: str | None = None, version: str | None = None
                         "value": v, "masked": masked, "unit": r.unit, "direction": r.direction,
                         "rank_scope": rk.scope if rk else None, "rank_position": int(pos) if pos is not None else None,
                         "rank_from_bottom": int(rk.from_bottom) if rk else None, "rank_tier": rk.tier if rk else None,
-                        "compare_to": r.compare_to, "evidence": r.evidence})
+                        "compare_to": r.compare_to, "evidence": r.evidence,
+                        "period_start": r.period_start, "period_end": r.period_end})
     targets = []
     for r in result.targets:
         v, masked = _num(r.value)
@@ -132,7 +133,8 @@ def rows_from_result(result, path: str | None = None, version: str | None = None
                         "masked": masked, "unit": r.unit, "deadline": r.deadline, "deadline_from": dr[0],
                         "deadline_to": dr[1], "modality": r.modality,
                         "units": json.dumps([u.to_dict() for u in r.units], ensure_ascii=False),
-                        "owners": _owners(r.units) or None, "evidence": r.evidence})
+                        "owners": _owners(r.units) or None, "evidence": r.evidence,
+                        "measure": r.measure, "direction": r.direction})
     tasks = []
     for r in result.tasks:
         dr = r.deadline_range or (None, None)

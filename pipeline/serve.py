@@ -35,11 +35,12 @@ import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import regex
 
 from . import db as db_mod
+from . import track as track_mod
 
 log = logging.getLogger("speechminer.serve")
 
@@ -108,13 +109,31 @@ cand(c) AS (
 keys(k) AS (SELECT DISTINCT indicator_key FROM indicator_aliases WHERE alias IN (SELECT c FROM cand)
             UNION SELECT DISTINCT indicator_key FROM indicator_aliases, q WHERE indicator_key = q.t),
 folds(f) AS (SELECT c FROM cand UNION SELECT name_fold FROM indicator_names, q WHERE q.t <> '' AND instr(name, q.t) > 0)
-SELECT s.meeting_date, s.period AS speech_period, s.locality, s.doc, m.indicator, m.indicator_key,
-       m.period, m.measure, m.value, m.masked, m.unit, m.direction, m.rank_scope, m.rank_position,
-       m.rank_tier, m.compare_to, se.text AS sentence, m.section_role, m.speech_id, m.sentence_id, m.id AS metric_id
+SELECT m.period_start, m.period_end, m.period, s.locality, m.indicator, m.indicator_key, m.measure, m.value,
+       m.masked, m.unit, m.direction, m.rank_scope, m.rank_position, m.rank_tier, m.compare_to, s.doc,
+       s.meeting_date, s.period AS speech_period, se.text AS sentence, m.section_role, m.speech_id, m.sentence_id,
+       m.id AS metric_id
 FROM metrics m JOIN speeches s ON s.id = m.speech_id
 LEFT JOIN sentences se ON se.id = m.sentence_id, q
 WHERE q.t <> '' AND (m.indicator_key IN (SELECT k FROM keys) OR m.indicator_fold IN (SELECT f FROM folds))
-ORDER BY s.meeting_date IS NULL, s.meeting_date, s.doc, m.start"""
+  AND (trim(coalesce(:locality, '')) = '' OR s.locality = trim(:locality))
+ORDER BY m.period_end IS NULL, m.period_end, m.period_start, s.meeting_date IS NULL, s.meeting_date, s.doc, m.start"""
+
+# Targets beside the results later speeches reported (track.py's query, the one `speechminer track` runs):
+# optional place and indicator (the indicator resolved as in METRIC_HISTORY).
+TRACK_TARGETS = track_mod.track_sql(
+    where="(trim(coalesce(:locality, '')) = '' OR s.locality = trim(:locality)) AND (q.t = '' OR "
+          "g.indicator_key IN (SELECT k FROM keys) OR g.indicator_fold IN (SELECT f FROM folds))",
+    prefix="""q(t) AS (SELECT trim(coalesce(:indicator, ''))),
+cand(c) AS (
+  SELECT t FROM q WHERE t <> ''
+  UNION SELECT fold_indicator(t) FROM q WHERE t <> '' AND fold_indicator(t) <> ''
+),
+keys(k) AS (SELECT DISTINCT indicator_key FROM indicator_aliases WHERE alias IN (SELECT c FROM cand)
+            UNION SELECT DISTINCT indicator_key FROM indicator_aliases, q WHERE indicator_key = q.t),
+folds(f) AS (SELECT c FROM cand UNION SELECT name_fold FROM indicator_names, q WHERE q.t <> '' AND instr(name, q.t) > 0),
+""").replace("FROM targets g JOIN speeches s ON s.id = g.speech_id",
+             "FROM targets g JOIN speeches s ON s.id = g.speech_id, q")
 
 # A SQL approximation of `speechminer diff`: targets keyed by indicator, tasks by each
 # responsible unit; a key of one speech that the other lacks is reported.
@@ -195,11 +214,21 @@ QUERIES: dict[str, dict[str, Any]] = {
     },
     "metric_history": {
         "title": "指标历史 · Metric history of an indicator",
-        "description": ("输入指标名称或键（如 固定资产投资、gdp），按会议日期列出各次讲话报告的数值和排名。"
-                        " An indicator name, alias or key (固定资产投资, 规上工业增加值…): its reported values"
-                        " and ranks across speeches, by meeting date."),
+        "description": ("输入指标名称或键（如 固定资产投资、gdp）及地区（可空），按所属时期列出各次讲话报告的数值和排名；"
+                        "指标名链接到走势图。 An indicator name, alias or key (固定资产投资, 规上工业增加值…) and a"
+                        " place (optional): its reported values and ranks across speeches, by the period they are"
+                        " for; the indicator links to its chart."),
         "sql": METRIC_HISTORY,
-        "params": ["indicator"],
+        "params": ["indicator", "locality"],
+    },
+    "track_targets": {
+        "title": "目标完成情况 · Did the targets come true?",
+        "description": ("每个目标与其后讲话报告的同一地区、同一指标、同一时期的结果：met 完成、missed 未完成、"
+                        "unclear 无法比较（或后续报告未给数字）、no report yet 尚无报告。地区、指标可留空。"
+                        " Each target beside the result a later speech of the same place reported for the same"
+                        " indicator, measure and period (as `speechminer track`); place and indicator may be empty."),
+        "sql": TRACK_TARGETS,
+        "params": ["locality", "indicator"],
     },
     "diff_speeches": {
         "title": "比较两次讲话 · Diff two speeches",
@@ -413,13 +442,18 @@ def metadata(db_name: str, views: list[str] | tuple[str, ...] = tuple(VIEWS)) ->
             f'<a href="/{db_name}/tasks_for_unit">单位承担的任务 tasks of a unit</a> · '
             f'<a href="/{db_name}/targets_of_speech">讲话中的目标 targets of a speech</a> · '
             f'<a href="/{db_name}/metric_history">指标历史 metric history</a> · '
+            f'<a href="/-/speechminer/chart?db={db_name}">指标走势图 chart</a> · '
+            f'<a href="/{db_name}/track_targets">目标完成情况 did the targets come true?</a> · '
             f'<a href="/{db_name}/diff_speeches">比较两次讲话 diff two speeches</a> · '
             f'<a href="/{db_name}/search_sentences">全文检索 search</a></p>'),
         "source": "speechminer",
         "databases": {
             db_name: {
                 "title": "讲话数据库 · Speech database",
-                "description": "每条记录链接到其讲话并显示原句。 Every record links to its speech and shows its sentence.",
+                "description_html": (
+                    "<p>每条记录链接到其讲话并显示原句。 Every record links to its speech and shows its sentence.</p>"
+                    f'<p><a href="/-/speechminer/chart?db={db_name}">指标走势图 chart</a>：指标的结果与目标按时期作图。'
+                    " An indicator's results and targets by period, as a picture.</p>"),
                 "tables": tables,
                 "queries": {k: {**q, "hide_sql": True} for k, q in QUERIES.items()},
             }
@@ -478,6 +512,11 @@ def _make_plugin():
 
         @staticmethod
         @hookimpl
+        def register_routes(datasette):
+            return [(r"^/-/speechminer/chart$", _chart_page)]
+
+        @staticmethod
+        @hookimpl
         def asgi_wrapper(datasette):
             return lambda app: _refuse_bad_sql(datasette, app)
 
@@ -499,6 +538,10 @@ def _make_plugin():
             if column == "sentence" and "sentence_id" in keys and row["sentence_id"] is not None and value:
                 url = datasette.urls.query(database, "sentence_context") + f"?sentence_id={int(row['sentence_id'])}"
                 return Markup(f'{escape(value)} <a href="{escape(url)}" title="上下文 context">［上下文 context］</a>')
+            if column == "indicator" and value and table is None and ("metric_id" in keys or "target_id" in keys):
+                loc = row["locality"] if "locality" in keys and row["locality"] else ""
+                url = f"/-/speechminer/chart?db={quote(database)}&indicator={quote(str(value))}&locality={quote(loc)}"
+                return Markup(f'{escape(value)} <a href="{escape(url)}" title="走势图 chart">［图 chart］</a>')
             if column == "sentence_id" and value is not None:
                 url = datasette.urls.query(database, "sentence_context") + f"?sentence_id={int(value)}"
                 return Markup(f'<a href="{escape(url)}">{int(value)}</a>')
@@ -507,6 +550,60 @@ def _make_plugin():
     plugin = SpeechminerPlugin()
     plugin.__name__ = "speechminer"  # Datasette lists plugins by module name
     return plugin
+
+
+async def _chart_page(request, datasette):
+    """An indicator's history as a chart (results and targets by period), rendered to SVG on the
+    server (chart.py): ?indicator=…&locality=…&db=…"""
+    from datasette.utils.asgi import Response
+
+    names = [n for n in datasette.databases if n in _OUR_DATABASES]
+    name = request.args.get("db") or (names[0] if names else "")
+    if name not in names:
+        return Response.html("<p>no such database</p>", status=404)
+    indicator = (request.args.get("indicator") or "").strip()
+    locality = (request.args.get("locality") or "").strip()
+    html = chart_html(datasette.databases[name].path, name, indicator, locality)
+    return Response.html(html)
+
+
+def chart_html(db_path: str, db_name: str, indicator: str, locality: str) -> str:
+    """The chart page: a form, the chart (inline SVG) and its points as a table."""
+    from html import escape as esc
+
+    from . import chart
+    from .store import Store
+
+    head = (f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{esc(indicator or "chart")} · '
+            'speechminer</title><style>body{font-family:sans-serif;margin:1.5em;max-width:1100px}'
+            'table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px}'
+            'form{margin:0 0 1em}input{margin-right:1em}</style></head><body>'
+            f'<p><a href="/{quote(db_name)}">{esc(db_name)}</a> › 指标走势图 · Chart of an indicator</p>'
+            f'<form method="get"><input type="hidden" name="db" value="{esc(db_name)}">'
+            f'指标 indicator <input name="indicator" value="{esc(indicator)}"> '
+            f'地区 place <input name="locality" value="{esc(locality)}"> <button type="submit">画图 draw</button></form>')
+    if not indicator:
+        return head + "<p>输入指标（如 地区生产总值）。 Type an indicator (地区生产总值, 固定资产投资 …).</p></body></html>"
+    try:
+        with Store(db_path, readonly=True, frames=False) as store:
+            points = chart.history_points(store, indicator, locality or None)
+    except ValueError as err:
+        return head + f"<p>{esc(str(err))}</p></body></html>"
+    if not points:
+        return head + "<p>没有可画的数值。 No figure with a resolved period for this indicator.</p></body></html>"
+    title = f"{indicator}{' · ' + locality if locality else ''}"
+    if chart.have_renderer():
+        svg = chart.render_svg(chart.history_spec(points, title))
+        picture = f'<figure id="chart">{svg}</figure>'
+    else:
+        picture = "<p>the chart needs vl-convert: pip install 'speechminer[web]'</p>"
+    rows = "".join(f"<tr><td>{esc(p['when'])}</td><td>{esc(p['series'])}</td><td>{esc(p['kind'])}</td>"
+                   f"<td>{p['value']:g}</td><td>{esc(p['place'])}</td><td>{esc(p['source'])}</td></tr>"
+                   for p in sorted(points, key=lambda p: (p["series"], p["date"], p["kind"])))
+    back = (f'/{quote(db_name)}/metric_history?indicator={quote(indicator)}&locality={quote(locality)}')
+    return (head + picture + f'<p><a href="{esc(back)}">数值表 the figures as a table</a></p>'
+            '<table id="points"><tr><th>时期 period</th><th>度量 measure</th><th>类别 kind</th><th>数值 value</th>'
+            f'<th>地区 place</th><th>来源 source</th></tr>{rows}</table></body></html>')
 
 
 def rejected_sql(sql: str) -> str | None:

@@ -26,6 +26,7 @@ from . import diff as diff_mod
 from . import ingest as ingest_mod
 from . import lexicon
 from . import rows as rows_mod
+from . import track as track_mod
 from .db import (DEFAULT_DB, SCHEMA_VERSION, TABLES, DatabaseLocked, NotSpeechminerDatabase,
                  Rows, SchemaOutOfDate, fts_query, fts_tokens, query_limit, query_text)
 from .fold import fold_indicator, fold_unit, like_escape
@@ -701,7 +702,8 @@ class Store:
         conds += sc
         params += sp
         sql = ("SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, g.section, g.indicator, g.indicator_key, "
-               "g.comparator, g.value, g.masked, g.unit, g.deadline, g.modality, g.owners, se.text AS sentence, "
+               "g.measure, g.direction, g.comparator, g.value, g.masked, g.unit, g.deadline, g.deadline_from AS period_start, "
+               "g.deadline_to AS period_end, g.modality, g.owners, se.text AS sentence, "
                "g.evidence, g.speech_id, g.id AS target_id, g.start, g.\"end\" "
                "FROM targets g JOIN speeches s ON s.id = g.speech_id LEFT JOIN sentences se ON se.id = g.sentence_id "
                + ("WHERE " + " AND ".join(conds) + " " if conds else "")
@@ -721,13 +723,45 @@ class Store:
         conds += sc
         params += sp
         sql = ("SELECT s.meeting_date, s.period AS speech_period, s.locality, s.doc, m.indicator, m.indicator_key, "
-               "m.period, m.measure, m.value, m.masked, m.unit, m.direction, m.rank_scope, m.rank_position, "
-               "m.rank_from_bottom, m.rank_tier, m.compare_to, m.evidence, se.text AS sentence, m.speech_id, "
-               "m.id AS metric_id, m.start, m.\"end\" "
+               "m.period, m.period_start, m.period_end, m.measure, m.value, m.masked, m.unit, m.direction, "
+               "m.rank_scope, m.rank_position, m.rank_from_bottom, m.rank_tier, m.compare_to, m.evidence, "
+               "se.text AS sentence, m.speech_id, m.id AS metric_id, m.indicator_fold, m.start, m.\"end\" "
                "FROM metrics m JOIN speeches s ON s.id = m.speech_id LEFT JOIN sentences se ON se.id = m.sentence_id "
                + ("WHERE " + " AND ".join(conds) + " " if conds else "")
-               + "ORDER BY s.meeting_date IS NULL, s.meeting_date, s.doc, m.start")
+               + "ORDER BY m.period_end IS NULL, m.period_end, m.period_start, s.meeting_date IS NULL, "
+                 "s.meeting_date, s.doc, m.start")
         return self._read(sql, params)
+
+    def history(self, indicator: str | None = None, locality: str | None = None,
+                since: str | None = None, until: str | None = None):
+        """An indicator's history: one row per place, indicator, measure, period and figure, ordered by
+        period, with every speech that reported it (`sources`). The same figure reported by two
+        speeches is one row with both; two different figures for the same period are two rows, each
+        marked `conflict`. Periods the words do not fix (no date) stay rows of their own speech."""
+        recs = self.metrics(indicator=indicator, locality=locality, since=since, until=until)
+        rows = recs.to_dict("records") if not isinstance(recs, Rows) else recs.records
+        out = history_rows([{k: _plain(v) for k, v in r.items()} for r in rows])
+        cols = HISTORY_COLUMNS
+        if not self.frames:
+            return Rows(cols, out)
+        import pandas as pd
+
+        return pd.DataFrame(out, columns=cols)
+
+    def track(self, locality: str | None = None, indicator: str | None = None, since: str | None = None,
+              until: str | None = None):
+        """Each stored target beside the result a later speech of the same place reported for its
+        indicator, measure and period, with a status (met, missed, unclear, no report yet; see track.py)."""
+        indicator = query_text("indicator", indicator)
+        conds, params = [], []
+        if indicator:
+            w, p = self._indicator_clause(indicator, "g")
+            conds.append(w)
+            params += p
+        sc, sp = self._speech_filters(locality, since, until)
+        conds += sc
+        params += sp
+        return self._read(track_mod.track_sql(" AND ".join(conds) or "1"), params)
 
     def search(self, text: str, limit: int = 200, locality: str | None = None):
         """Sentences containing every whitespace-separated term of `text` (at most MAX_SEARCH_TERMS),
@@ -911,3 +945,66 @@ def _insert_many(c: sqlite3.Connection, table: str, cols: list[str], values: lis
         return
     sql = f"INSERT INTO {table} ({', '.join(chr(34) + k + chr(34) for k in cols)}) VALUES ({', '.join('?' * len(cols))})"
     c.executemany(sql, values)
+
+
+HISTORY_COLUMNS = ["locality", "indicator", "indicator_key", "measure", "period", "period_start", "period_end",
+                   "value", "masked", "unit", "direction", "rank_scope", "rank_position", "conflict", "speeches",
+                   "sources", "evidence", "sentence", "meeting_dates", "speech_ids", "metric_ids"]
+
+
+def _plain(v: Any) -> Any:
+    """A DataFrame cell as a plain value (NaN is None, numpy numbers are Python numbers)."""
+    if v is None:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def history_rows(records: list[dict]) -> list[dict]:
+    """Metric records (Store.metrics rows) grouped into an indicator's history (see Store.history)."""
+    groups: dict[tuple, dict] = {}
+    for r in records:
+        ind = r.get("indicator_key") or r.get("indicator_fold") or r.get("indicator")
+        when = (r.get("period_start"), r.get("period_end")) if r.get("period_end") else \
+            ("?", r.get("speech_id"), r.get("period"))  # unresolved: its own speech's row
+        value = r.get("value")
+        signed = -value if (value is not None and value > 0 and r.get("direction") == "down"
+                            and r.get("measure") in ("growth", "delta")) else value
+        figure = (None if signed is None else round(float(signed), 6), r.get("masked"), r.get("unit"),
+                  r.get("rank_position"))
+        key = (r.get("locality"), ind, r.get("measure"), r.get("rank_scope"), when)
+        g = groups.setdefault(key, {})
+        row = g.get(figure)
+        if row is None:
+            row = g[figure] = {
+                "locality": r.get("locality"), "indicator": r.get("indicator"), "indicator_key": r.get("indicator_key"),
+                "measure": r.get("measure"), "period": r.get("period"), "period_start": r.get("period_start"),
+                "period_end": r.get("period_end"), "value": value, "masked": r.get("masked"), "unit": r.get("unit"),
+                "direction": r.get("direction"), "rank_scope": r.get("rank_scope"),
+                "rank_position": r.get("rank_position"), "conflict": False, "speeches": 0, "sources": [],
+                "evidence": r.get("evidence"), "sentence": r.get("sentence"), "meeting_dates": [], "speech_ids": [],
+                "metric_ids": [], "_order": (r.get("meeting_date") or "", r.get("doc") or "", r.get("start") or 0)}
+        if r.get("speech_id") not in row["speech_ids"]:
+            row["speech_ids"].append(r.get("speech_id"))
+            row["sources"].append(r.get("doc"))
+            row["meeting_dates"].append(r.get("meeting_date"))
+            row["speeches"] += 1
+        row["metric_ids"].append(r.get("metric_id"))
+        if r.get("period") and r.get("period") not in (row["period"] or "").split(" / "):
+            row["period"] = f"{row['period']} / {r.get('period')}" if row["period"] else r.get("period")
+    out = []
+    for g in groups.values():
+        for row in g.values():
+            row["conflict"] = len(g) > 1
+            out.append(row)
+    out.sort(key=lambda x: (x["period_end"] is None, x["period_end"] or "", x["period_start"] or "",
+                            x["locality"] or "", x["indicator_key"] or x["indicator"] or "", x["measure"] or "",
+                            x["_order"]))
+    for row in out:
+        row.pop("_order")
+        row["sources"] = "、".join(d for d in row["sources"] if d)
+        row["meeting_dates"] = "、".join(d for d in row["meeting_dates"] if d)
+    return out

@@ -27,11 +27,13 @@ def key(d: dict) -> tuple:
 def test_extract_matches_the_cli(path):
     r = sm.extract(path)
     assert isinstance(r, sm.Result)
-    assert r.metrics and r.tasks, "every corpus speech states results and assigns work"
+    # every corpus speech states results; the speeches assign work (a work report may assign none)
+    assert r.metrics and (r.tasks or r.outline.kind == "work_report")
     assert all(isinstance(m, sm.Metric) for m in r.metrics) and all(isinstance(t, sm.Task) for t in r.tasks)
     assert sorted(r.to_dicts(), key=key) == sorted(cli_records(path), key=key)
     assert [rec.to_dict() for rec in r.records] == r.to_dicts()
-    assert r.outline.sentences and r.outline.section_of(r.tasks[0].start)[0] == r.tasks[0].section
+    assert r.outline.sentences
+    assert not r.tasks or r.outline.section_of(r.tasks[0].start)[0] == r.tasks[0].section
 
 
 def test_to_dataframe_per_kind():

@@ -115,8 +115,18 @@ def test_other_canned_queries(db):
 
     hist = _run(conn, "metric_history", indicator="固定资产投资")
     assert hist and all("固定资产投资" in h["indicator"] or h["indicator_key"] for h in hist)
-    dates = [h["meeting_date"] for h in hist if h["meeting_date"]]
-    assert dates == sorted(dates)
+    ends = [h["period_end"] for h in hist if h["period_end"]]
+    assert ends and ends == sorted(ends)  # by the period the figure is for
+    assert {h["locality"] for h in _run(conn, "metric_history", indicator="地区生产总值", locality="海拉尔区")} == {"海拉尔区"}
+
+    with Store(db, readonly=True) as st:  # the canned track query is Store.track's own query
+        for loc, ind in (("", ""), ("海拉尔区", ""), ("", "城镇居民人均可支配收入")):
+            got = _run(conn, "track_targets", locality=loc, indicator=ind)
+            want = st.track(locality=loc or None, indicator=ind or None).to_dict("records")
+            assert [(r["target_id"], r["status"], r["metric_id"]) for r in got] == \
+                [(r["target_id"], r["status"], None if r["metric_id"] != r["metric_id"] else r["metric_id"]) for r in want]
+    statuses = {r["status"] for r in _run(conn, "track_targets", locality="海拉尔区", indicator="")}
+    assert {"met", "missed", "unclear", "no report yet"} <= statuses
 
     a, b = (r[0] for r in conn.execute("SELECT doc FROM speeches ORDER BY doc LIMIT 2"))
     diff = _run(conn, "diff_speeches", a=a, b=b)
@@ -203,6 +213,7 @@ def test_datasette_pages(db):
         out = {}
         for p in ("/t", "/t/tasks_for_unit?unit=发改", "/t/task_assignments", "/t/tasks", "/t/search_sentences?q=考核",
                   "/t/targets_of_speech?speech=000", "/t/metric_history?indicator=固定资产投资",
+                  "/t/track_targets?locality=海拉尔区&indicator=", "/-/speechminer/chart?db=t&indicator=地区生产总值",
                   "/t/diff_speeches?a=000&b=001", "/t/metric_records", "/t/target_records"):
             out[p] = await get(p)
         return out
@@ -295,6 +306,75 @@ def test_browser_tasks_of_a_unit(db):
         assert all(s.strip() for s in sentences)
         assert href and href.startswith("/t/speeches/")
         assert (OUTPUTS / "serve-tasks.png").stat().st_size > 10_000
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _serve(db: Path):
+    """`speechminer serve` on a free loopback port: (process, base URL)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "serve",
+                             "--db", str(db), "--port", str(port)],
+                            cwd=str(ROOT), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_browser_chart_of_an_indicator_offline(db):
+    """The chart of an indicator's history (results and targets by period) renders in headless
+    Chromium with every request outside this machine refused: nothing is fetched to draw it."""
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip(f"Chromium not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)")
+    pytest.importorskip("datasette", reason="datasette not installed (pip install 'speechminer[web]')")
+    pytest.importorskip("vl_convert", reason="vl-convert not installed (pip install 'speechminer[web]')")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package not installed")
+    exe = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    proc, base = _serve(db)
+    profile = tempfile.mkdtemp(prefix="speechminer-chromium-")
+    outside: list[str] = []
+
+    def only_loopback(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "data:", "about:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    try:
+        _wait(f"{base}/-/versions.json", proc)
+        with sync_api.sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=exe, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1100, "height": 900}, locale="zh-CN", timeout=20000)
+            try:
+                ctx.route("**/*", only_loopback)
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page.set_default_timeout(15000)
+                page.goto(f"{base}/t")
+                page.get_by_role("link", name="指标走势图 chart").first.click()
+                page.wait_for_url("**/-/speechminer/chart*")
+                page.locator("input[name=indicator]").fill("地区生产总值")
+                page.locator("input[name=locality]").fill("海拉尔区")
+                page.locator("form button[type=submit]").click()
+                page.wait_for_selector("#chart svg")
+                marks = page.locator("#chart svg path, #chart svg text").count()
+                labels = page.locator("#chart svg").first.text_content() or ""
+                points = page.locator("#points tr").all_inner_texts()
+                OUTPUTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(OUTPUTS / "serve-chart.png"), full_page=True)
+            finally:
+                ctx.close()
+        assert not outside, f"the page asked for {outside}"
+        assert marks > 10 and "地区生产总值" in labels
+        assert any("目标" in p for p in points) and any("结果" in p for p in points)
+        assert any("2016" in p for p in points) and any("2017" in p for p in points)
+        assert (OUTPUTS / "serve-chart.png").stat().st_size > 10_000
     finally:
         proc.terminate()
         try:
