@@ -619,6 +619,8 @@ def _clean_np(np: str) -> str:
     x = g.x
     if "由" in np or "从" in np:
         np = x["rank_origin"].sub("", np)
+    if "剔除" in np or "扣除" in np:
+        np = x["exclusion"].sub("", np)  # 一般公共预算收入剔除虚增空转因素后(完成10.4亿元)
     if np.endswith(g.scope_ends) or g.scope_pattern.search(np[-4:]):
         np = x["scope_tail"].sub("", np)  # 完成率在全市(12个区县中排第9位): the scope is no part of the name
     if x["not_a_name"].search(np):
@@ -1001,6 +1003,10 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     pairs = [(i, ev) for i in _split_list(np)]
                 elif ev.kind == "rank" and not np and lead and lead.group(1) != "分别" and len(earlier) > 1:
                     pairs = [(r.indicator, ev) for r in earlier]  # 均位居全市前列
+                elif ev.kind in ("growth", "delta") and not np and lead and len(earlier) > 1 \
+                        and len({r.measure for r in earlier[-2:]}) == 1:
+                    # A、B分别达到…，分别同比增长7.8%: one rate said of each of the names before
+                    pairs = [(r.indicator, ev) for r in earlier[-2:]]
                 else:
                     pairs = [(np or last_np, ev)]
                 if ev.name:  # the event's own match names the indicator (全市县城建设第一梯队)

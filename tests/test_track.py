@@ -71,8 +71,6 @@ def test_pair_2017_targets_against_the_2018_report(pair_db, key, measure, status
         assert str(result).rstrip("0").rstrip(".") in row["result_sentence"].replace(",", "")
 
 
-@pytest.mark.xfail(strict=True, reason="metrics.py: 城镇和农村居民人均可支配收入…分别同比增长7.8% gives one "
-                                        "growth record for the pair; the urban one is needed (the lead's)")
 def test_pair_urban_income_growth_missed(pair_db):
     row = _row(_track(pair_db), "urban_disposable_income", "growth")
     assert row["status"] == "missed" and row["result_value"] == 7.8
