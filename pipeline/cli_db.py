@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -20,6 +21,7 @@ from . import diff as diff_mod
 from .cli_base import emit_rows, err_console, main, report_failure, wide_option
 from .db import DEFAULT_DB, LOCK_TIMEOUT, TABLES, DatabaseLocked, NotSpeechminerDatabase, Rows, SchemaOutOfDate
 from .ingest import default_workers, shard_files, tasks_from_files
+from .normalize import InputError
 from .store import AmbiguousSpeech, SpeechNotFound, Store
 
 FORMATS = ["table", "csv", "json"]
@@ -454,7 +456,18 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, only, db_
       speechminer diff corpus/000_f11bba97cbee365b.txt corpus/001_4e6ed94fc7db992f.txt --format markdown
       speechminer diff --locality 青山县 --from 2023Q2 --to 2023Q3 --changes-only
       speechminer diff r051 r050 --status changed --status new
+
+    Two files with no database (no --db file there) are read and compared directly.
     """
+    if len(speeches) == 2 and not (from_period or to_period) and all(Path(s).is_file() for s in speeches) \
+            and not Path(db_path).exists():
+        # two files and no database: read them directly
+        try:
+            sa, sb, changes = diff_mod.compare_files(*speeches)
+        except InputError as err:
+            _fail(str(err))
+        _show_diff(sa, sb, changes, changes_only, only, fmt, wide)
+        return
     store = _open(db_path)
     try:
         if speeches:
@@ -467,6 +480,10 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, only, db_
             sa, sb, changes = store.diff_period_changes(locality, from_period, to_period)
     except (SpeechNotFound, AmbiguousSpeech, ValueError) as err:
         _fail(str(err))
+    _show_diff(sa, sb, changes, changes_only, only, fmt, wide)
+
+
+def _show_diff(sa, sb, changes, changes_only, only, fmt, wide) -> None:
     if changes_only:
         changes = [c for c in changes if c.status != "kept"]
     if only:

@@ -332,3 +332,19 @@ def to_markdown(changes: list[Change], a: dict | str | None = None, b: dict | st
                 lines.append(f"  - after: {_md(c.b.get('sentence'))}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def compare_files(path_a, path_b) -> tuple[dict, dict, list[Change]]:
+    """(speech a, speech b, changes) of two files read directly, with no database: each is
+    extracted and its commitments compared (the speech dicts hold doc, title, locality, period)."""
+    from .extraction import extract_file
+
+    speeches, found = [], []
+    for path in (path_a, path_b):
+        r = extract_file(path)
+        meta = r.doc.meta or {}
+        speeches.append({"id": r.doc.doc_id, "doc": r.doc.doc_id, "title": meta.get("title"),
+                         "locality": meta.get("locality"), "period": meta.get("period"), "path": str(path)})
+        found.append(commitments(r))
+    return speeches[0], speeches[1], compare(found[0], found[1])
+

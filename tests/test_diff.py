@@ -186,3 +186,22 @@ def test_dataframe_columns():
 ])
 def test_deadline_normal_form(d, expected):
     assert diff._deadline(d) == expected
+
+
+def test_diff_of_two_files_needs_no_database(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    a, b = tmp_path / "q2.txt", tmp_path / "q3.txt"
+    a.write_text(Q2, encoding="utf-8")
+    b.write_text(Q3, encoding="utf-8")
+    out = CliRunner().invoke(main, ["diff", str(a), str(b), "--db", str(tmp_path / "none.db"), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert _differences_of_rows(rows) >= {("target", "changed"), ("task", "new"), ("task", "dropped")}
+    assert not (tmp_path / "none.db").exists()
+
+
+def _differences_of_rows(rows):
+    return {(r["kind"], r["status"]) for r in rows if r["status"] != "kept"}
