@@ -459,8 +459,8 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, only, db_
 
     Two files with no database (no --db file there) are read and compared directly.
     """
-    if len(speeches) == 2 and not (from_period or to_period) and all(Path(s).is_file() for s in speeches) \
-            and not Path(db_path).exists():
+    if len(speeches) == 2 and not (from_period or to_period) and all(_is_file(s) for s in speeches) \
+            and not _is_file(db_path):
         # two files and no database: read them directly
         try:
             sa, sb, changes = diff_mod.compare_files(*speeches)
@@ -481,6 +481,13 @@ def diff_cmd(speeches, locality, from_period, to_period, changes_only, only, db_
     except (SpeechNotFound, AmbiguousSpeech, ValueError) as err:
         _fail(str(err))
     _show_diff(sa, sb, changes, changes_only, only, fmt, wide)
+
+
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except OSError:  # a name too long for the file system, …
+        return False
 
 
 def _show_diff(sa, sb, changes, changes_only, only, fmt, wide) -> None:
