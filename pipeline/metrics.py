@@ -96,8 +96,8 @@ def grammar() -> _Grammar:
         scope_ends=tuple(m["scopes"]) + ("片区", "排名", "排位", "位次"),
         # plain word lists, so `words` compiles them with the standard library's faster scanner
         anchors={
-            "growth": words(rf"{growth_words}|负增长|翻一番|翻两番|翻番|[（(][-+－−]"),
-            "delta": words(r"百分点|位次|[位名天个]"),
+            "growth": words(rf"{growth_words}|负增长|翻了?[一两二三]?番|[（(][-+－−]"),
+            "delta": words(r"百分点|位次|[位名天个℃]|摄氏度"),
             "share": words(r"占|完成|分之|\d/\d"),
             # what rank_place cannot do without: 第/前/后 before a number or placeholder (前期, 然后 are no ranks)
             "rank": words(r"[第前后][\d一二三四五六七八九十两零〇百千*＊Xx×□○]"),
@@ -178,8 +178,9 @@ def _ev_growth(clause: str, cs: int, text: str) -> Iterator[_Event]:
                 val = -abs(val)
             yield _Event("growth", cs + m.start(), cs + m.end(), val, "%", "down" if down else "up")
             continue
-        if m.group("verb3"):
-            yield _Event("growth", cs + m.start(), cs + m.end(), 100, "%", "up")
+        if m.group("verb3"):  # 翻一番, 翻了两番: the number of doublings, in 番
+            times = {"两": 2, "二": 2, "三": 3}.get(m.group("times") or "", 1)
+            yield _Event("growth", cs + m.start(), cs + m.end(), times, "番", "up")
             continue
         if m.group("verb2"):
             yield _Event("growth", cs + m.start(), cs + m.end(), None, None, "down")
@@ -289,6 +290,8 @@ def _ev_rank_place(clause: str, cs: int, text: str) -> Iterator[_Event]:
             continue
         if clause[m.end() : m.end() + 1] == "的":
             continue  # 排名后三位的单位: a group named by its rank, not a reported rank
+        if g.x["rank_from"].search(clause, 0, m.start()) and not (m.group("verb") or m.group("verb_b")):
+            continue  # 由2007年的倒数第二(，跃居全市第六): where the rank came from
         pos_txt = m.group("pos") or m.group("top")
         pos = parse(pos_txt) if pos_txt else None
         if isinstance(pos, float) and pos.is_integer():
@@ -326,6 +329,8 @@ def _ev_rank_tier(clause: str, cs: int, text: str) -> Iterator[_Event]:
             continue  # a bare 前列/靠前 needs a scope or a rank verb; 评价较差 is the grade rule's
         if lettered and not (verb or scope) and not g.x["tier_verb_before"].search(clause[max(0, m.start() - 2) : m.start()]):
             continue
+        if tier_clean in ("首位", "榜首") and not (scope or g.x["first_place_verb"].search(clause, 0, m.start("tier"))):
+            continue  # 放在首位: a priority, not a place
         if tier_clean in ("首位", "榜首"):  # 排全市首位: the first place, written as a word
             rk = Rank(scope=scope or _scope_before(clause, m.start()), position=1, from_bottom=False, tier=None)
             yield _Event("rank", cs + m.start(), cs + m.end(), 1, None, None, rk)
