@@ -179,77 +179,20 @@ def _lexicon() -> tuple[list[str], Any]:
     return names, lex
 
 
-_GRAMMAR = ("subj_modal", "subj_role", "subj_huitong", "subj_only", "subj_verb", "by", "require", "bare",
-            "act_huitong", "list_owner")
-
-
-def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
-    """The clause grammar. tokens=False reads the text as it is (open patterns
-    only); tokens=True reads it with lexicon aliases masked as tokens (A B B…),
-    so that short forms (发改, 经信, 规资) and long official names are units."""
-    han = rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}"
-    nc = rf"[{han}--[的要是和与及等、对在由请把将]]"  # a character of a name
-    mask = r"(?:[XＸxｘ×＊*□○]{1,3}|某某)"
-    namech = rf"(?:{nc}|[XＸxｘ×＊*□○])"
-    lvl = _alt(c["local_levels"])
-    mod = rf"[{han}\d*＊X×“”]{{1,16}}?的"
-    lex_re = rf"(?:(?:{lvl})?{_TOK_A}{_TOK_B}*)" if tokens else r"(?!)"
-    open_re = rf"(?:{namech}{{1,10}}?(?:{_alt(c['open_unit_heads'])})(?!员))"  # 政协委员 is a person, not 政协委
-    coll_a = (rf"(?:(?:{_alt(c['collective_scope'])})?(?:{_alt(c['collective_prefixes'])})+"
-              rf"{nc}{{0,12}}?(?:{_alt(c['collective_heads'])}))")
-    coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"
-    coll_b = rf"(?:{mod}{nc}{{0,6}}?(?:{_alt(c['modified_heads'])}))"
-    p_named = rf"(?:{c['person_named']})"
-    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 建国书记, 王建国书记
-    p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
-              rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
-    # a quoted group before the post: “四家班子”主要负责同志
-    p_unit = (rf"(?:(?:在座的|在座|“{nc}{{2,8}}”|{coll_a}|{lex_re}|{coll_c}|{open_re})“?(?:{_alt(c['unit_person_heads'])})”?)")
-    pure = rf"(?:{c['pure_addressees']})"
-    q = r"[“”\"‘’]?"
-    item = rf"{q}(?:{p_unit}|{pure}|{p_named}|{post}|{p_coll}|{lex_re}|{coll_a}|{coll_c}|{coll_b}|{open_re}){q}"
-    sep = _alt(c["separators"])
-    etc_head = _alt(c["etc_heads"]) + (rf"|{_TOK_A}{_TOK_B}+" if tokens else "")
-    etc = rf"等(?:(?:[\d一二三四五六七八九十两]+(?:个|家))?[{han}\d“”]{{0,20}}?(?:{etc_head}))?"
-
-    def subj(name: str) -> str:
-        return (rf"(?P<{name}>(?P<{name}_it>{item})(?:(?:{sep})(?P<{name}_it>{item})|(?P<{name}_etc>{etc}))*"
-                rf"(?:之间|之中)?)")
-
-    adv = rf"(?:{_alt(c['lead_adverbs'])})*"
-    cue = rf"(?P<cue>(?:{_alt(c['modal_pre'])})*(?:{_alt(c['modal_core'])}))"
+def _grammar(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
+    """The named patterns of rules/task_cues.yaml (the clause grammar among them), compiled.
+    tokens=False reads the text as it is; tokens=True reads it with lexicon aliases masked
+    as tokens (A B B…), so that short forms (发改, 经信, 规资) and long official names are units."""
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
-    role = rf"(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"
-
-    def comp(p: str) -> regex.Pattern:
-        return regex.compile(p, _FLAGS)
-
-    out = {
-        "subj_modal": comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
-        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?(?:全力|积极|主动|密切|大力)?{role}(?P<act>.*)$"),
-        "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?(?:积极|主动|及时|负责)?会同{subj('o')}(?P<act>.*)$"),
-        # 各乡镇党委书记作为第一责任人，要…: the subject may say in what capacity
-        # … or what it is: 各乡镇党委书记是第一责任人，要亲自抓
-        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}}|(?:是|为|作为)[^，,；;]{{0,10}}?(?:责任人|责任主体|主体|牵头人))?$"),
-        "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
-        # 由 + doer + work, with no role word: 原则同意，由县司法局按程序报批
-        "by": comp(rf"^{adv}(?P<pre>由)(?!于|此|衷|来){subj('s')}(?P<act>[{han}].*)$"),
-        "require": comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
-        "bare": comp(rf"^{adv}{cue}(?P<act>.*)$"),
-        "act_huitong": comp(rf"^(?:积极|主动|及时|加强|要)*会同{subj('o')}"),
-        "list_owner": comp(rf"(?:对|向|要求|请){subj('s')}(?:[：:]|提出|提|讲|明确)"),
+    tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
+    extra = {
+        "han": rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}",
+        "lex_token": f"{_TOK_A}{_TOK_B}*" if tokens else "(?!)",
+        "lex_token_run": f"{_TOK_A}{_TOK_B}+" if tokens else "(?!)",
+        "role_words": _lit(role_words),
+        "tag_labels": _lit(tag_role),
     }
-    if not tokens:
-        out["kinds"] = {
-            "pure": comp(rf"^{q}{pure}{q}$"),
-            "p_unit": comp(rf"^{q}{p_unit}{q}$"),
-            "p_named": comp(rf"^{q}{p_named}{q}$"),
-            "post": comp(rf"^{q}{post}{q}$"),
-            "p_coll": comp(rf"^{q}{p_coll}{q}$"),
-            "coll": comp(rf"^{q}(?:{coll_a}|{coll_c}|{coll_b}){q}$"),
-            "open": comp(rf"^{q}{open_re}{q}$"),
-        }
-    return out
+    return lexicon.compile_patterns("task_cues.yaml", extra, _FLAGS)
 
 
 @dataclass
@@ -264,8 +207,6 @@ class _G:
     non_task: list
     other_level: regex.Pattern
     never: frozenset
-    open_stop: frozenset
-    open_verbs: regex.Pattern
     generic_person: regex.Pattern
     generic_post: regex.Pattern
     framing: regex.Pattern
@@ -305,8 +246,7 @@ def G() -> _G:
     names = [n for n in names if n not in set(c["never_addressee"])]
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
-    plain = _build(c, tokens=False)
-    x = lexicon.compile_patterns("task_cues.yaml", {"role_words": _lit(role_words)})
+    x = _grammar(c, tokens=False)
     trie = None
     if names:
         from hanlp_trie import Trie
@@ -314,25 +254,25 @@ def G() -> _G:
         trie = Trie({n: True for n in names})
     return _G(
         cues=c,
-        plain=plain,
-        tokens=_build(c, tokens=True) if names else None,
-        kinds=plain["kinds"],
+        plain=x,
+        tokens=_grammar(c, tokens=True) if names else None,
+        kinds={k[len("kind_"):]: p for k, p in x.items() if k.startswith("kind_")},
         act_lead=regex.compile(c["action_lead"]),
         act_support=regex.compile(c["action_support"]),
-        act_role=regex.compile(rf"^(?:{_alt(c['modal_pre'])})*(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"),
+        act_role=x["act_role"],
         non_task=[regex.compile(p) for p in c["non_task_actions"]],
         other_level=regex.compile(c["other_level"]),
         never=frozenset(c["never_addressee"]),
-        open_stop=frozenset(c["open_unit_stop"]),
-        open_verbs=regex.compile(c["open_unit_not_containing"]),
-        generic_person=regex.compile(rf"^(?:{_alt(c['generic_person_prefixes'])})同志$"),
-        generic_post=regex.compile(rf"^(?:{_alt(c['generic_post_prefixes'])})"),
+        generic_person=x["generic_person"],
+        generic_post=x["generic_post"],
         framing=regex.compile(c["framing_clause"]),
         list_intro=regex.compile(c["list_intro"]),
         list_item=regex.compile(c["list_item"]),
+        # longest first as expanded (a list fragment would order them as written: 每月{date_num}日
+        # is longer than 每月 only once expanded)
         deadline=regex.compile(_alt(c["deadlines"])),
         sentence_time=regex.compile(c["sentence_time"]),
-        tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
+        tag=x["tag"],
         tag_role=tag_role,
         roles=role_words,
         quick=x["quick"],
@@ -386,17 +326,17 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     k = g.kinds
     if k["pure"].match(text):
         return _Addr("pure", name)
-    if k["p_unit"].match(text):
+    if k["person_unit"].match(text):
         return _Addr("person", name)
-    if k["p_named"].match(text):
+    if k["person_named"].match(text):
         # long names are groups (青年党员同志), unless a post stands before the name (常务副县长王刚同志)
         bare = g.x["post_before_name"].sub("", name)
         generic = bool(g.generic_person.match(name)) or len(bare) > 6
         return _Addr("person", name, named=not generic, collective=generic)
-    if k["post"].match(text) and not k["p_coll"].match(text):
+    if k["post"].match(text) and not k["person_coll"].match(text):
         generic = bool(g.generic_post.match(name))
         return _Addr("person", name, named=not generic, collective=generic)
-    if k["p_coll"].match(text):
+    if k["person_coll"].match(text):
         # 承担各项指标的县级分管领导 → 县级分管领导 (the post; 在座的 stays)
         if "的" in name and not name.startswith("在座的"):
             name = name.rsplit("的", 1)[1] or name
