@@ -530,6 +530,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
     tasks = _tags(doc, tasks, city, ref)
+    tasks = _bracket_units(doc, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
     return tasks
 
@@ -1119,4 +1120,103 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
             deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
             addressee="named" if named else "collective", rule="tag_line",
         ))
+    return tasks
+
+
+# ------------------------------------------------------------ line forms
+
+
+def _made(doc, s: int, e: int, addrs: list[_Addr], action: str, ref, rule: str, deadline: str | None = None) -> Task:
+    """A task over the clean text [s, e) that no clause rule made (a line form)."""
+    text = doc.text
+    while e > s and text[e - 1] in " \n\t，,；;。：:":
+        e -= 1
+    while s < e and text[s] in " \n\t":
+        s += 1
+    if deadline is None:
+        m = G().deadline.search(text, s, e)
+        deadline = m.group(0) if m else None
+    units, persons, named = _units(addrs)
+    return Task(
+        doc=doc.doc_id, evidence=text[s:e], start=s, end=e, action=_trim_action(action),
+        units=units, persons=persons, deadline=deadline,
+        deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
+        addressee="named" if named else "collective", rule=rule,
+    )
+
+
+def _unit_list(value: str, city: bool, base: int = -1) -> list[_Addr] | None:
+    """Every member of a list of unit names (民政局 · 县财政局、县审计局), or None when a member
+    is no unit (a bracket that says something else: （试行）, （2023年）, （记者 王明）)."""
+    out = []
+    for piece, ps, pe in unitnames.split(value, "市" if city else None):
+        a = _classified(piece.strip(" 等"), city)
+        if a is None or a.kind != "unit":
+            return None
+        if base >= 0:
+            a.start, a.end = base + ps, base + pe
+        out.append(a)
+    return out or None
+
+
+def _role_clause(value: str, city: bool) -> list[_Addr] | None:
+    """A role clause as a value: 县发改局牵头，县财政局、县统计局配合 (lead, support); a
+    part with no role word names the responsible units. None when a part is no list of units."""
+    g = G()
+    out: list[_Addr] = []
+    for part in g.x["clause_sep"].split(value):
+        part = part.strip(" 。")
+        if not part:
+            continue
+        m = g.x["role_at_end"].search(part)
+        names, role = (part[:m.start()], g.roles[m.group("role")]) if m else (part, "responsible")
+        addrs = _unit_list(names, city)
+        if addrs is None:
+            return None
+        for a in addrs:
+            a.role = role
+        out += addrs
+    return out or None
+
+
+def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
+    """An item that ends in the unit that carries it, in brackets: …要准备寒冬送暖事宜。（民政局） ·
+    1.新建城区停车位2000个。（县城管局牵头，县交通局配合）. The item is the work; the bracket
+    names who does it (a role clause gives the roles). Tasks already read inside the item
+    take the unit; the rest of the item with a cue word is a task of its own."""
+    g = G()
+    text = doc.text
+    for m in g.x["bracket_at_line_end"].finditer(text):
+        val = m.group("val")
+        ls = text.rfind("\n", 0, m.start()) + 1
+        item = text[ls:m.start()]
+        lm = g.list_item.match(item.lstrip(" \t　•●·"))
+        a_start = ls + (len(item) - len(item.lstrip(" \t　•●·"))) + (lm.end() if lm else 0)
+        roles = g.role_any.search(val) is not None
+        addrs = _role_clause(val, city) if roles else _unit_list(val, city, m.start("val"))
+        if not addrs or a_start >= m.start():
+            continue
+        inside = [t for t in tasks if a_start <= t.start < m.start()]
+        for t in inside:
+            have = {u.name for u in t.units}
+            units, _, named = _units(_copy(addrs))
+            t.units += [u for u in units if u.name not in have]
+            t.addressee = "named" if named or t.addressee == "named" else "collective"
+            t.rule = f"{t.rule}+bracket_unit" if t.rule else "bracket_unit"
+        rest = max((t.end for t in inside), default=a_start)
+        body = text[rest:m.start()]
+        found = [c.start() for c in (g.modal_any.search(body), g.require_any.search(body), g.role_any.search(body)) if c]
+        cue = min(found) if found else None
+        if cue is None and (inside or not roles):
+            continue  # nothing left to assign, or an item with no cue word (a heading, a figure)
+        # the work starts at the sentence that holds the first cue (a topic sentence before it stays out)
+        s = rest
+        if cue is not None:
+            cut = max(body.rfind(ch, 0, cue) for ch in "。；;！？")
+            s = rest + cut + 1 if cut >= 0 else rest
+        while s < m.start() and text[s] in " ，,；;。":
+            s += 1
+        tasks.append(_made(doc, s, m.end(), _copy(addrs), text[s:m.start()], ref, "bracket_unit"))
+        if trace is not None:
+            trace.append(Decision(s, m.end(), "task", "bracket_unit", "task"))
     return tasks
