@@ -506,7 +506,9 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
         # The cue words hold no clause mark: where they stand in the sentence tells each clause.
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
         got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
-                        outline.section_of(sent.start)[1] if outline.nodes else "other", trace) if cues else []
+                        outline.section_of(sent.start)[1] if outline.nodes else "other", trace,
+                        kind=getattr(outline, "kind", "speech"),
+                        part=outline.part_at(sent.start) if hasattr(outline, "part_at") else None) if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
@@ -569,6 +571,8 @@ class _Sent:
     list_owner: list[_Addr] | None
     city: bool
     role: str  # the role of the top-level section (tasks, conduct …)
+    kind: str = "speech"  # the document's kind (pipeline/parts.py)
+    part: str | None = None  # review or plan: the part of the document the sentence is in
     out: list[_Draft] = field(default_factory=list)
     pending: list[_Addr] = field(default_factory=list)
     pending_start: int | None = None
@@ -655,6 +659,12 @@ def _r_role(st: _Sent, c: _Clause) -> str | None:
     role = g.roles[m.group("role")]
     for a, _, _ in s:
         a.role = role
+    if role == "lead":
+        # X牵头Y、Z会审: the units right after the role word take part (support)
+        hm = _run("role_then_units", m.group("act"), group="o")
+        if hm:
+            s = s + [(_with_role(a, "support"), b, e)
+                     for a, b, e in _subject(hm, "o", st.city, c.cs + m.start("act"))]
     if st.pending_start is None:
         st.pending_start = _subj_start(m, c.cs, st.text)
     st.pending += [a for a, _, _ in s]
@@ -708,7 +718,7 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
     end = c.ce
     short_act = act
     act = _extend_act(act, c.idx, st.spans, st.text, addrs)
-    if len(act) > len(short_act) and "会同" in act[len(short_act):]:
+    if len(act) > len(short_act) and ("会同" in act[len(short_act):] or "联合" in act[len(short_act):]):
         # 县发改局要牵头，会同县财政局，…: the next clause names the supporting units
         ns, ne = st.spans[c.idx + 1]
         sup = _helpers(st.text[ns:ne], st.city, ns)
@@ -737,6 +747,26 @@ def _r_imperative(st: _Sent, c: _Clause) -> str | None:
         return None
     addrs = [a for a, _, _ in s]
     return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, addrs, _extend_act(act, c.idx, st.spans, st.text, addrs)))
+
+
+def _r_duty(st: _Sent, c: _Clause) -> str | None:
+    """A duty stated with no modal, in a notice, minutes or division list (or under a tasks
+    heading): 县双创办对上述工作进行抽查 · 县级行业主管部门督促实施单位及时编制方案."""
+    g = G()
+    if not c.cued or st.pending or st.part == "review" or not (
+            st.kind in g.cues["duty_kinds"] or st.role == "tasks"):
+        return None
+    m = _run("subj_duty", c.text, c.masked)
+    if not m:
+        return None
+    act = m.group("act")
+    if g.past.search(act) or any(p.search(act) for p in g.non_task):
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        return None
+    addrs = [a for a, _, _ in s]
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, addrs, act))
 
 
 def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
@@ -856,6 +886,7 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("subject_role", _r_role),
     ClauseRule("subject_modal", _r_modal),
     ClauseRule("doer_imperative", _r_imperative),
+    ClauseRule("duty_stated", _r_duty),
     ClauseRule("subject_alone", _r_subject_alone),
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
@@ -878,10 +909,11 @@ def _rest(st: _Sent, c: _Clause) -> str | None:
 
 
 def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "other",
-              trace: list | None = None) -> list[_Draft]:
+              trace: list | None = None, kind: str = "speech", part: str | None = None) -> list[_Draft]:
     """The drafts of one sentence: each clause offered to RULES in order.
     `cues`: where its cue words start (absolute offsets); `role`: the role of its
-    top-level section (tasks, conduct, achievements …)."""
+    top-level section (tasks, conduct, achievements …); `kind`: the document's kind
+    (speech, minutes, notice …); `part`: review or plan (or None)."""
     g = G()
     text = doc.text
     spans = sent.clauses()
@@ -895,7 +927,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
             break
         if spans[k][0] <= pos:
             cued[k] = True
-    st = _Sent(text, spans, cued, carry, list_owner, city, role)
+    st = _Sent(text, spans, cued, carry, list_owner, city, role, kind=kind, part=part)
     for idx, (cs, ce) in enumerate(spans):
         c = _Clause(idx, cs, ce, text[cs:ce], cued[idx], [None])
         if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and st.last is not None \
@@ -945,7 +977,7 @@ def _subj_start(m: regex.Match, cs: int, text: str) -> int:
 def _helpers(text: str, city: bool, base: int) -> list[_Addr] | None:
     """The units after a 会同 that opens `text`, as support (县发改局要牵头，会同县财政局…);
     None when no 会同 opens it. `base`: the offset of `text` in the document."""
-    hm = _run("act_huitong", text, group="o") if "会同" in text else None
+    hm = _run("act_huitong", text, group="o") if ("会同" in text or "联合" in text) else None
     if not hm:
         return None
     return [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, base)]
