@@ -582,6 +582,7 @@ class _Sent:
     last: _Draft | None = None
     colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
     bare_cache: dict[int, Any] = field(default_factory=dict)
+    taken_to: int = 0  # clauses before this index were read by a rule with an earlier clause
 
     def bare_at(self, k: int):
         """The bare-cue match of clause k (要…), read up to three times."""
@@ -749,6 +750,48 @@ def _r_imperative(st: _Sent, c: _Clause) -> str | None:
     return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, addrs, _extend_act(act, c.idx, st.spans, st.text, addrs)))
 
 
+def _r_minutes_agree(st: _Sent, c: _Clause) -> str | None:
+    """Minutes: 会议原则同意X关于…的意见，会后修改完善后报… — X gets the follow-up (the
+    clauses after the object that say what happens next); the receiver after 报 does not.
+    With no follow-up (会议同意X关于…的筹备意见，会议时间另行确定) nothing is assigned."""
+    g = G()
+    if not c.cued or "同意" not in c.text:
+        return None
+    m = _run("minutes_agree", c.text, c.masked)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    if not s or any(a.kind != "unit" for a, _, _ in s):
+        return None  # 会议同意X同志分管…: a post changes hands, no work
+    end, k = c.ce, c.idx + 1
+    while k < len(st.spans):
+        a, b = st.spans[k]
+        nxt = st.text[a:b]
+        if not g.x["minutes_followup"].match(nxt) or _run("subj_after", nxt, fallback=False):
+            break
+        end, k = b, k + 1
+    if k == c.idx + 1:
+        st.framing_only = False
+        return "dropped: agreed with no follow-up (会议同意…，会议时间另行确定)"
+    st.taken_to = k
+    act = st.text[st.spans[c.idx + 1][0]:end]
+    return st.emit(_Draft(c.cs + m.start("agree"), end, [a for a, _, _ in s], act))
+
+
+def _r_after_then(st: _Sent, c: _Clause) -> str | None:
+    """A doer whose step comes before the next body's: 县法制办审查后报县委常委会议研究."""
+    g = G()
+    if st.pending or st.part == "review" or "后" not in c.text:
+        return None
+    m = _run("subj_after", c.text, c.masked)
+    if not m or g.past.search(m.group("act")):
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        return None
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], m.group("act")))
+
+
 def _r_duty(st: _Sent, c: _Clause) -> str | None:
     """A duty stated with no modal, in a notice, minutes or division list (or under a tasks
     heading): 县双创办对上述工作进行抽查 · 县级行业主管部门督促实施单位及时编制方案."""
@@ -882,11 +925,13 @@ class ClauseRule:
 
 
 RULES: tuple[ClauseRule, ...] = (
+    ClauseRule("minutes_agree", _r_minutes_agree),
     ClauseRule("subject_huitong", _r_huitong),
     ClauseRule("subject_role", _r_role),
     ClauseRule("subject_modal", _r_modal),
     ClauseRule("doer_imperative", _r_imperative),
     ClauseRule("duty_stated", _r_duty),
+    ClauseRule("step_then_pass_on", _r_after_then),
     ClauseRule("subject_alone", _r_subject_alone),
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
@@ -929,6 +974,8 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
             cued[k] = True
     st = _Sent(text, spans, cued, carry, list_owner, city, role, kind=kind, part=part)
     for idx, (cs, ce) in enumerate(spans):
+        if idx < st.taken_to:
+            continue
         c = _Clause(idx, cs, ce, text[cs:ce], cued[idx], [None])
         if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and st.last is not None \
                 and st.last.end >= spans[idx - 1][0]:
