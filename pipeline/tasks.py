@@ -58,11 +58,22 @@ def _mask(text: str) -> str:
     for s, e, _ in hits:
         if s < last:
             continue
+        if e < len(text) and text[e] in g.head_starts:
+            e = _name_end(text, s, e)
         parts.append(text[last:s])
         parts.append(_TOK_A + _TOK_B * (e - s - 1))
         last = e
     parts.append(text[last:])
     return "".join(parts)
+
+
+def _name_end(text: str, s: int, e: int) -> int:
+    """Where the name that a lexicon alias opens ends: a short form before an office's head is
+    a longer name (财政 + 处, 水利 + 处: 请财政处…), read by the unit grammar."""
+    found = unitnames.find(text[s:s + 24])
+    if found and found[0].start == 0 and found[0].end > e - s and not found[0].short:
+        return s + found[0].end
+    return e
 
 
 MASK_HEAD = 48  # subjects stand at the start of a clause: only that much is read for aliases
@@ -228,6 +239,7 @@ class _G:
     lex_names: frozenset = field(default_factory=frozenset)
     short_names: frozenset = field(default_factory=frozenset)  # the names of two characters
     name_starts: frozenset = field(default_factory=frozenset)  # the first three characters of the others
+    head_starts: frozenset = field(default_factory=frozenset)  # the first characters of organisation heads
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
@@ -286,6 +298,7 @@ def G() -> _G:
         lex_names=frozenset(names),
         short_names=frozenset(n for n in names if len(n) == 2),
         name_starts=frozenset(n[:3] for n in names if len(n) > 2),
+        head_starts=frozenset(str(h["head"])[0] for h in lexicon.rules("unit_grammar.yaml")["heads"]),
         trie=trie,
         lex_fn=lexicon.units,
     )
@@ -392,8 +405,30 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
         if "牵头" in tail:
             a.role = "lead"
         a.start, a.end = base + s, base + e
+        unit = _unit_of_person(a, text, city)
+        if unit is not None:
+            out.append((unit, base + s, base + s + len(unit.name)))
         out.append((a, base + s, base + e))
     return out
+
+
+def _unit_of_person(a: _Addr, text: str, city: bool) -> _Addr | None:
+    """A person of one named unit (卫计局班子成员, 县发改局主要负责同志): the unit is an
+    addressee too, and the person is named by the post (`a` is changed)."""
+    g = G()
+    if a.kind != "person" or not g.kinds["person_unit"].match(text):
+        return None
+    name = _strip_q(text)
+    for head in sorted(g.cues["unit_person_heads"], key=len, reverse=True):
+        if name.rstrip("”").endswith(head):
+            body = name.rstrip("”")[: -len(head)].rstrip("“")
+            u = _classified(body, city) if body else None
+            if u is None or u.kind != "unit" or not u.named:
+                return None
+            a.name = head
+            u.start, u.end = a.start, a.start + len(body)
+            return u
+    return None
 
 
 def _joined_names(items: list[tuple[str, int, int]], text: str, city: bool) -> list[tuple[str, int, int]]:
@@ -698,7 +733,8 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
         return None
     s = _subject(m, "s", st.city, c.cs, strict=True)
     if not s:
-        if m.group("s"):
+        its = m.captures("s_it")
+        if any(g.other_level.match(_strip_q(t)) for t in its) or (len(its) == 1 and _weak(its[0])):
             st.drop_pending()
             st.framing_only = False
             return "dropped: the subject names only other levels (省市发改委要…)"
@@ -707,6 +743,7 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
     start = _subj_start(m, c.cs, st.text)
     act = m.group("act")
     _act_roles(addrs, act)
+    addrs += _organised(act, st.city, c.cs + m.start("act"), addrs)
     if g.act_support.match(act) and st.last is not None and st.last.end >= c.cs - 2 and not st.pending:
         for a in addrs:
             a.role = "support"
@@ -860,8 +897,8 @@ def _r_by(st: _Sent, c: _Clause) -> str | None:
         return None
     s = _subject(m, "s", st.city, c.cs)
     act = m.group("act")
-    if not s or any(p.search(act) for p in g.non_task) or g.past.search(act):
-        return None
+    if not s or any(p.search(act) for p in g.non_task) or g.past.search(act) or g.require_any.match(act):
+        return None  # (由县长指示各单位…: the one named after 指示 is the doer)
     return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], act))
 
 
@@ -1028,6 +1065,24 @@ def _helpers(text: str, city: bool, base: int) -> list[_Addr] | None:
     if not hm:
         return None
     return [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, base)]
+
+
+def _organised(act: str, city: bool, base: int, doers: list[_Addr]) -> list[_Addr]:
+    """The units a doer organises to do the work (县森防办要组织应急、林业、公安等有关部门…):
+    they are responsible, and the doer leads."""
+    om = G().x["organises"].match(act)
+    if not om:
+        return []
+    hm = _run("units_at_start", act[om.end():], group="o")
+    if not hm:
+        return []
+    got = [a for a, _, _ in _subject(hm, "o", city, base + om.end())]
+    if not got or any(a.kind != "unit" for a in got):
+        return []
+    for a in doers:
+        if a.kind == "unit" and a.role == "responsible":
+            a.role = "lead"
+    return got
 
 
 def _with_role(a: _Addr, role: str) -> _Addr:
