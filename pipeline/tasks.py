@@ -1204,7 +1204,7 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
                 prev_end -= 1
             prev_start = text.rfind("\n", 0, prev_end) + 1
             a_start, a_end = prev_start, prev_end
-        while a_start < a_end and text[a_start] in " \t\n":
+        while a_start < a_end and text[a_start] in " \t\n　●•·■◆▪":  # (a bullet before the item)
             a_start += 1
         addrs: list[_Addr] = []
         deadline = None
@@ -1218,9 +1218,11 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
                 piece = piece.strip(" 等")
                 if not piece:
                     continue
-                a = classify(piece, city)
+                # a tag names its unit outright: whatever its level (市工商局 in a county's list,
+                # 省财政厅 in a province's), it is the one that answers for the item
+                a = classify(piece, city) or classify(piece, True)
                 if a is None:
-                    if _rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never and not g.other_level.match(piece):
+                    if _rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never:
                         a = _Addr("unit", piece, named=True, collective=False)
                     else:
                         continue
