@@ -540,6 +540,8 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
         # a sentence with no cue word at all (要, 牵头, 负责, 请 …) assigns nothing: skip the grammar.
         # The cue words hold no clause mark: where they stand in the sentence tells each clause.
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
+        if not cues and continued and carry and g.framing.match(sent.text):
+            cues = [sent.start]  # a ；-item that opens with a framing clause may carry the doer (framed_item)
         got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
                         outline.section_of(sent.start)[1] if outline.nodes else "other", trace,
                         kind=getattr(outline, "kind", "speech"),
@@ -955,6 +957,49 @@ def _r_bare(st: _Sent, c: _Clause) -> str | None:
     return None
 
 
+def _only_framing_since(st: _Sent, c: _Clause) -> bool:
+    """Every clause between the last task of the sentence and clause c frames (对…, 在…的基础上)."""
+    g = G()
+    if st.last is None:
+        return False
+    between = [t for t in (st.text[a:b] for a, b in st.spans[:c.idx] if a >= st.last.end) if t.strip()]
+    return bool(between) and all(g.framing.match(t) for t in between)
+
+
+def _r_carry_after_framing(st: _Sent, c: _Clause) -> str | None:
+    """A bare cue after the sentence's last task and a framing clause: the same doer
+    (各乡镇要加大排查力度，在完成整改的基础上，要建立台账)."""
+    g = G()
+    bm = st.bare_at(c.idx) if c.cued else None
+    if not bm or st.pending or not _only_framing_since(st, c) or st.last is None:
+        return None
+    act = bm.group("act")
+    if any(p.search(act) for p in g.non_task):
+        return None
+    owner = st.last.addrs
+    return st.emit(_Draft(c.cs, c.ce, _copy(owner), _extend_act(act, c.idx, st.spans, st.text, owner), carried=True))
+
+
+def _r_framed_item(st: _Sent, c: _Clause) -> str | None:
+    """An item after ；that opens with a framing clause and goes on with a verb carries the
+    doer from before the ；: 各级各部门要围绕A，强化…；围绕B，深化…；围绕C，全力推进…."""
+    g = G()
+    if c.idx or not st.carry or st.pending or st.carried_used or not g.framing.match(c.text):
+        return None
+    k = c.idx + 1
+    while k < len(st.spans) and not st.text[st.spans[k][0]:st.spans[k][1]].strip(" ，,"):
+        k += 1
+    if k == len(st.spans):
+        return None
+    ns, ne = st.spans[k]
+    nxt = st.text[ns:ne].lstrip(" ，,")
+    if not g.x["item_verb"].match(nxt) or g.past.search(nxt):
+        return None
+    st.taken_to = k + 1
+    st.carried_used = True
+    return st.emit(_Draft(c.cs, ne, _copy(st.carry), nxt, carried=True))
+
+
 @dataclass(frozen=True)
 class ClauseRule:
     name: str
@@ -974,6 +1019,8 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
     ClauseRule("bare_cue", _r_bare),
+    ClauseRule("carry_after_framing", _r_carry_after_framing),
+    ClauseRule("framed_item", _r_framed_item),
 )
 
 
