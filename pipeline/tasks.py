@@ -570,6 +570,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
     tasks = _tags(doc, tasks, city, ref)
     tasks = _bracket_units(doc, tasks, city, ref, trace)
+    tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
     return tasks
 
@@ -1402,4 +1403,47 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         tasks.append(_made(doc, s, m.end(), _copy(addrs), text[s:m.start()], ref, "bracket_unit"))
         if trace is not None:
             trace.append(Decision(s, m.end(), "task", "bracket_unit", "task"))
+    return tasks
+
+
+def _plan_year(doc, at: int) -> str | None:
+    """The year of the plan a list belongs to (2025年县政府工作报告任务清单): the document's
+    year, when the title or the lines just before `at` name it."""
+    year = (doc.meta or {}).get("year")
+    if not year:
+        return None
+    y = f"{year}年"
+    return y if y in str((doc.meta or {}).get("title") or "") or y in doc.text[max(0, at - 300):at] else None
+
+
+def _heading_owner(doc, outline, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
+    """A heading that names who leads the items under it (一、县示范区管委会牵头工作（8项））:
+    each sentence of its items is a task of that unit, dated by the plan's year; the
+    heading itself assigns nothing."""
+    g = G()
+    text = doc.text
+    for node in getattr(outline, "nodes", []):
+        m = g.x["heading_owner"].match(node.heading)
+        if not m or node.end <= node.head_end:
+            continue
+        addrs = _unit_list(m.group("u"), city)
+        if addrs is None:
+            continue
+        role = g.roles[m.group("role")]
+        for a in addrs:
+            a.role = role
+        year = _plan_year(doc, node.start)
+        tasks = [t for t in tasks if not (node.start <= t.start < node.head_end)]
+        taken = [(t.start, t.end) for t in tasks if node.head_end <= t.start < node.end]
+        for sent in _pieces([s for s in outline.sentences if node.head_end <= s.start < node.end]):
+            if any(a <= sent.start < b or sent.start <= a < sent.end for a, b in taken):
+                continue
+            if not g.x["heading_item_work"].search(sent.text):
+                continue
+            t = _made(doc, sent.start, sent.end, _copy(addrs), sent.text, ref, "heading_owner")
+            if t.deadline is None and year:
+                t.deadline, t.deadline_range = year, dates.normalize_deadline(year, ref)
+            tasks.append(t)
+            if trace is not None:
+                trace.append(Decision(t.start, t.end, "task", "heading_owner", "task"))
     return tasks
