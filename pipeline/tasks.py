@@ -568,7 +568,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     nxt = {id(d): min((x for x in by_sent[id(sent)] if x > d.start), default=sent.end) for d, sent in drafts}
     repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
-    tasks = _tags(doc, tasks, city, ref)
+    tasks = _tags(doc, tasks, city, ref, getattr(outline, "kind", "speech"))
     tasks = _bracket_units(doc, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
@@ -1222,16 +1222,46 @@ def _as_written(doc, a: _Addr, repairs: list) -> str:
 # ------------------------------------------------------------ tag lines
 
 
-def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
+def _tag_units(val: str, city: bool) -> list[_Addr]:
+    """The units a tag names (县商务和粮食局 stays one). A tag names its unit outright: whatever
+    its level (市工商局 in a county's list, 省财政厅 in a province's), it answers for the item."""
+    g = G()
+    out = []
+    for piece, _, _ in unitnames.split(val, "市" if city else None):
+        piece = piece.strip(" 等")
+        if not piece:
+            continue
+        a = classify(piece, city) or classify(piece, True)
+        if a is None:
+            if not (_rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never):
+                continue
+            coll = bool(g.x["tag_collective"].match(piece))  # 各地 in a province's list
+            a = _Addr("unit", piece, named=not coll, collective=coll)
+        out.append(a)
+    return out
+
+
+def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list[Task]:
     """（责任单位：县住建局）· 牵头单位：X；责任单位：Y · 整改责任单位：X，整改时限：6月底前."""
     g = G()
     text = doc.text
     matches = list(g.tag.finditer(text))
     if not matches:
         return tasks
+    # where each tag ends: a role clause runs to the end of its line
+    ends = {}
+    for m in matches:
+        e = m.end()
+        if g.tag_role[m.group("label")] == "roles":
+            nl = text.find("\n", e)
+            e = len(text) if nl < 0 else nl
+            while e > m.end() and text[e - 1] in " \t。；;，,":
+                e -= 1
+        ends[id(m)] = e
+    matches = [m for k, m in enumerate(matches) if k == 0 or m.start() >= ends[id(matches[k - 1])]]
     groups: list[list[regex.Match]] = []
     for m in matches:
-        if groups and _rx(r"[\s；;，,、（()）]*").fullmatch(text[groups[-1][-1].end():m.start()]):
+        if groups and _rx(r"[\s；;，,、（()）]*").fullmatch(text[ends[id(groups[-1][-1])]:m.start()]):
             groups[-1].append(m)
         else:
             groups.append([m])
@@ -1258,22 +1288,15 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
         deadline = None
         for m in grp:
             role = g.tag_role[m.group("label")]
-            val = m.group("val").strip()
+            val = text[m.start("val"):ends[id(m)]].strip()
             if role == "deadline":
                 deadline = val
                 continue
-            for piece, _, _ in unitnames.split(val, "市" if city else None):  # 县商务和粮食局 stays one
-                piece = piece.strip(" 等")
-                if not piece:
-                    continue
-                # a tag names its unit outright: whatever its level (市工商局 in a county's list,
-                # 省财政厅 in a province's), it is the one that answers for the item
-                a = classify(piece, city) or classify(piece, True)
-                if a is None:
-                    if _rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never:
-                        a = _Addr("unit", piece, named=True, collective=False)
-                    else:
-                        continue
+            if role == "roles":
+                # 部门分工：X牵头，Y、Z配合。 — the value is a role clause, to the end of its line
+                addrs += _role_clause(val, lambda v: _tag_units(v, city) or None) or []
+                continue
+            for a in _tag_units(val, city):
                 if role == "person":
                     a = _Addr("person", a.name, named=a.named, collective=a.collective)
                 else:
@@ -1281,9 +1304,13 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
                 addrs.append(a)
         if not addrs:
             continue
-        end = last.end()
+        end = ends[id(last)]
+        if deadline is None and kind == "division":
+            deadline = _plan_year(doc, gs)
         if end < len(text) and text[end] in "）)】]":
             end += 1
+        # a clause rule that read the tag's own value (…，各地、各部门配合) made no task of its own
+        tasks = [t for t in tasks if not (gs <= t.start < end)]
         # a sentence task over the same work takes the tagged units instead
         host = next((t for t in tasks if t.start < end and a_start < t.end), None)
         units, persons, named = _units(addrs)
@@ -1343,9 +1370,10 @@ def _unit_list(value: str, city: bool, base: int = -1) -> list[_Addr] | None:
     return out or None
 
 
-def _role_clause(value: str, city: bool) -> list[_Addr] | None:
+def _role_clause(value: str, read) -> list[_Addr] | None:
     """A role clause as a value: 县发改局牵头，县财政局、县统计局配合 (lead, support); a
-    part with no role word names the responsible units. None when a part is no list of units."""
+    part with no role word names the responsible units. None when a part is no list of units.
+    `read`: names → their addressees, or None."""
     g = G()
     out: list[_Addr] = []
     for part in g.x["clause_sep"].split(value):
@@ -1354,7 +1382,7 @@ def _role_clause(value: str, city: bool) -> list[_Addr] | None:
             continue
         m = g.x["role_at_end"].search(part)
         names, role = (part[:m.start()], g.roles[m.group("role")]) if m else (part, "responsible")
-        addrs = _unit_list(names, city)
+        addrs = read(names)
         if addrs is None:
             return None
         for a in addrs:
@@ -1377,7 +1405,7 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         lm = g.list_item.match(item.lstrip(" \t　•●·"))
         a_start = ls + (len(item) - len(item.lstrip(" \t　•●·"))) + (lm.end() if lm else 0)
         roles = g.role_any.search(val) is not None
-        addrs = _role_clause(val, city) if roles else _unit_list(val, city, m.start("val"))
+        addrs = _role_clause(val, lambda v: _unit_list(v, city)) if roles else _unit_list(val, city, m.start("val"))
         if not addrs or a_start >= m.start():
             continue
         inside = [t for t in tasks if a_start <= t.start < m.start()]
