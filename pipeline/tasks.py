@@ -572,7 +572,18 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     tasks = _bracket_units(doc, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
-    return tasks
+    return _once(tasks)
+
+
+def _once(tasks: list[Task]) -> list[Task]:
+    """A task repeated word for word (a page's summary that copies its body: 核心提示) is kept once."""
+    seen, out = set(), []
+    for t in tasks:
+        key = (t.evidence, tuple((u.name, u.role) for u in t.units), tuple(t.persons))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
 
 
 # ------------------------------------------------------------ the clause rules
@@ -958,6 +969,23 @@ def _r_bare(st: _Sent, c: _Clause) -> str | None:
     return None
 
 
+def _r_to_recipients(st: _Sent, c: _Clause) -> str | None:
+    """A notice's 请 + work after it is issued to its recipients (现印发给你们，请认真贯彻执行。
+    …问题，请径向X反映): the recipients (你们) do it."""
+    g = G()
+    if not c.cued or st.pending or not g.x["ask_recipients"].match(c.text):
+        return None
+    first = st.spans[0][0]
+    here = g.x["issued_to_you"].search(st.text, first, c.cs)
+    if here:  # in the same sentence: the evidence starts at its clause
+        start = next((a for a, b in st.spans[:c.idx] if a <= here.start() < b), first)
+    elif g.x["issued_to_you"].search(st.text, max(0, first - 240), first):
+        start = first
+    else:
+        return None
+    return st.emit(_Draft(start, c.ce, [_Addr("person", "你们")], c.text[1:]))
+
+
 def _only_framing_since(st: _Sent, c: _Clause) -> bool:
     """Every clause between the last task of the sentence and clause c frames (对…, 在…的基础上)."""
     g = G()
@@ -1020,6 +1048,7 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
     ClauseRule("bare_cue", _r_bare),
+    ClauseRule("notice_recipients", _r_to_recipients),
     ClauseRule("carry_after_framing", _r_carry_after_framing),
     ClauseRule("framed_item", _r_framed_item),
 )
