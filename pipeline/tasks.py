@@ -551,6 +551,10 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
         own = [d for d in got if not d.carried]
         if own:
             carry = own[-1].addrs
+            if not got[0].carried and own[0].start > sent.start and g.plain["bare"].match(sent.text):
+                # 要补齐短板，…，牵头单位要认真分析；要加强…: the items of the speaker's own run of
+                # bare 要 go on; a doer named inside one of them is not theirs
+                carry = None
         elif got:
             carry = got[-1].addrs
         if g.list_intro.search(stext):
@@ -572,7 +576,14 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     tasks = _bracket_units(doc, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
-    return _once(tasks)
+    return _once([t for t in tasks if not _on_caption(doc.text, t.start)])
+
+
+def _on_caption(text: str, at: int) -> bool:
+    """A picture's caption (…县长要求各单位掌握进度。（图/县政府）) repeats the report: no records."""
+    end = text.find("\n", at)
+    line = text[text.rfind("\n", 0, at) + 1: len(text) if end < 0 else end]
+    return bool(G().x["caption_line"].search(line))
 
 
 def _once(tasks: list[Task]) -> list[Task]:
