@@ -132,12 +132,79 @@ def _run(name: str, text: str, masked: list[str | None] | str | None = None, sea
         masked = masked[0]
     elif masked is None:
         masked = _mask_head(text)
-    if masked == text:  # no lexicon name in it: the token grammar reads it as the plain one did
-        return _M(m, text) if m else None
-    m2 = getattr(g.tokens[name], find)(masked)
+    m2 = None
+    if masked != text:  # (with no lexicon name in it the token grammar reads it as the plain one did)
+        m2 = getattr(g.tokens[name], find)(masked)
+        if m2 and all(gr not in g.tokens[name].groupindex or _valid(m2, text, gr) for gr in groups):
+            return _M(m2, text)
+    m3 = _by_unit_grammar(name, text)
+    if m3 is not None:
+        return m3
     if m2:
         return _M(m2, text)
     return _M(m, text) if m else None
+
+
+class _SplitM(_M):
+    """A match of a span rule (span_*), its subject read by the unit grammar: the list's
+    members as the `s_it` captures, a 等… tail after them as `s_etc`."""
+
+    __slots__ = ("items", "etc")
+
+    def __init__(self, m, orig: str, items: list[tuple[str, int, int]], etc: tuple[str, int, int] | None):
+        super().__init__(m, orig)
+        self.items, self.etc = items, etc
+
+    def _caps(self, name):
+        if name == "s_it":
+            return self.items
+        if name == "s_etc":
+            return [self.etc] if self.etc else []
+        return None
+
+    def captures(self, name):
+        got = self._caps(name)
+        return [t for t, _, _ in got] if got is not None else super().captures(name)
+
+    def starts(self, name):
+        got = self._caps(name)
+        return [a for _, a, _ in got] if got is not None else super().starts(name)
+
+    def ends(self, name):
+        got = self._caps(name)
+        return [b for _, _, b in got] if got is not None else super().ends(name)
+
+
+def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
+    """Rule `name` read with its subject as a span (rules span_<name>), the span split into names
+    by the unit grammar (各视频监控站（点）、检查站 · 其他涉及部门 · 沿线包片单位县职教中心): None
+    unless every member is an addressee."""
+    g = G()
+    pat = g.plain.get(f"span_{name}")
+    m = pat.match(text) if pat is not None else None
+    if not m:
+        return None
+    s0, span = m.start("s"), m.group("s")
+    items = []
+    members = unitnames.split(span)
+    for piece, a, b in members:
+        if _remembered(piece, False) is None:
+            # an apposition before the name: 沿线包片单位 + 县职教中心
+            found = unitnames.find(piece)
+            if not found or found[-1].end != len(piece) or _remembered(found[-1].text, False) is None \
+                    or not piece[:found[-1].start].endswith(unitnames.appositions()):
+                return None
+            a = a + found[-1].start
+            piece = found[-1].text
+        items.append((piece, s0 + a, s0 + b))
+    if not items:
+        return None
+    last = members[-1][2]
+    tail = span[last:]
+    etc = (tail, s0 + last, s0 + len(span)) if tail.startswith("等") else None
+    if tail and etc is None:
+        return None
+    return _SplitM(m, text, items, etc)
 
 
 def _valid(m, text: str, group: str) -> bool:
@@ -1448,6 +1515,7 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         addrs = _role_clause(val, lambda v: _unit_list(v, city)) if roles else _unit_list(val, city, m.start("val"))
         if not addrs or a_start >= m.start():
             continue
+        tasks = [t for t in tasks if not (m.start() <= t.start < m.end())]  # the bracket read as a clause
         inside = [t for t in tasks if a_start <= t.start < m.start()]
         for t in inside:
             have = {u.name for u in t.units}
