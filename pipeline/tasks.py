@@ -1508,6 +1508,12 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
     for m in g.x["bracket_at_line_end"].finditer(text):
         val = m.group("val")
         ls = text.rfind("\n", 0, m.start()) + 1
+        if not text[ls:m.start()].strip(" \t　"):
+            # the bracket on a line of its own: it names who carries the item on the line above
+            pe = ls - 1
+            while pe > 0 and text[pe - 1] in "\n \t　":
+                pe -= 1
+            ls = text.rfind("\n", 0, pe) + 1
         item = text[ls:m.start()]
         lm = g.list_item.match(item.lstrip(" \t　•●·"))
         a_start = ls + (len(item) - len(item.lstrip(" \t　•●·"))) + (lm.end() if lm else 0)
