@@ -181,7 +181,13 @@ def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
     unless every member is an addressee."""
     g = G()
     pat = g.plain.get(f"span_{name}")
-    m = pat.match(text) if pat is not None else None
+    if pat is None:
+        return None
+    # a quick look first: the cue or role word stands near the start, after a name's head or bracket
+    cue = (g.modal_any if name == "subj_modal" else g.role_any).search(text, 2, 64)
+    if cue is None or text[cue.start() - 1] not in g.head_ends:
+        return None
+    m = pat.match(text)
     if not m:
         return None
     s0, span = m.start("s"), m.group("s")
@@ -190,6 +196,8 @@ def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
     for piece, a, b in members:
         if _remembered(piece, False) is None:
             # an apposition before the name: 沿线包片单位 + 县职教中心
+            if not any(ap in piece for ap in unitnames.appositions()):
+                return None
             found = unitnames.find(piece)
             if not found or found[-1].end != len(piece) or _remembered(found[-1].text, False) is None \
                     or not piece[:found[-1].start].endswith(unitnames.appositions()):
@@ -307,6 +315,7 @@ class _G:
     short_names: frozenset = field(default_factory=frozenset)  # the names of two characters
     name_starts: frozenset = field(default_factory=frozenset)  # the first three characters of the others
     head_starts: frozenset = field(default_factory=frozenset)  # the first characters of organisation heads
+    head_ends: frozenset = field(default_factory=frozenset)  # their last characters, and closing brackets
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
@@ -366,6 +375,8 @@ def G() -> _G:
         short_names=frozenset(n for n in names if len(n) == 2),
         name_starts=frozenset(n[:3] for n in names if len(n) > 2),
         head_starts=frozenset(str(h["head"])[0] for h in lexicon.rules("unit_grammar.yaml")["heads"]),
+        head_ends=frozenset([*(str(h["head"])[-1] for h in lexicon.rules("unit_grammar.yaml")["heads"]),
+                             *"）)", *(str(w)[-1] for w in lexicon.rules("unit_grammar.yaml")["class_heads"])]),
         trie=trie,
         lex_fn=lexicon.units,
     )
@@ -643,14 +654,19 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     tasks = _bracket_units(doc, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
-    return _once([t for t in tasks if not _on_caption(doc.text, t.start)])
+    captions = _captions(doc.text)
+    if captions:
+        tasks = [t for t in tasks if not any(a <= t.start < b for a, b in captions)]
+    return _once(tasks)
 
 
-def _on_caption(text: str, at: int) -> bool:
-    """A picture's caption (…县长要求各单位掌握进度。（图/县政府）) repeats the report: no records."""
-    end = text.find("\n", at)
-    line = text[text.rfind("\n", 0, at) + 1: len(text) if end < 0 else end]
-    return bool(G().x["caption_line"].search(line))
+def _captions(text: str) -> list[tuple[int, int]]:
+    """The lines that are a picture's caption (…县长要求各单位掌握进度。（图/县政府））: they repeat
+    the report and give no records."""
+    out = []
+    for m in G().x["caption_line"].finditer(text):
+        out.append((text.rfind("\n", 0, m.start()) + 1, m.end()))
+    return out
 
 
 def _once(tasks: list[Task]) -> list[Task]:
