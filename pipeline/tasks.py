@@ -58,11 +58,22 @@ def _mask(text: str) -> str:
     for s, e, _ in hits:
         if s < last:
             continue
+        if e < len(text) and text[e] in g.head_starts:
+            e = _name_end(text, s, e)
         parts.append(text[last:s])
         parts.append(_TOK_A + _TOK_B * (e - s - 1))
         last = e
     parts.append(text[last:])
     return "".join(parts)
+
+
+def _name_end(text: str, s: int, e: int) -> int:
+    """Where the name that a lexicon alias opens ends: a short form before an office's head is
+    a longer name (财政 + 处, 水利 + 处: 请财政处…), read by the unit grammar."""
+    found = unitnames.find(text[s:s + 24])
+    if found and found[0].start == 0 and found[0].end > e - s and not found[0].short:
+        return s + found[0].end
+    return e
 
 
 MASK_HEAD = 48  # subjects stand at the start of a clause: only that much is read for aliases
@@ -121,12 +132,87 @@ def _run(name: str, text: str, masked: list[str | None] | str | None = None, sea
         masked = masked[0]
     elif masked is None:
         masked = _mask_head(text)
-    if masked == text:  # no lexicon name in it: the token grammar reads it as the plain one did
-        return _M(m, text) if m else None
-    m2 = getattr(g.tokens[name], find)(masked)
+    m2 = None
+    if masked != text:  # (with no lexicon name in it the token grammar reads it as the plain one did)
+        m2 = getattr(g.tokens[name], find)(masked)
+        if m2 and all(gr not in g.tokens[name].groupindex or _valid(m2, text, gr) for gr in groups):
+            return _M(m2, text)
+    m3 = _by_unit_grammar(name, text)
+    if m3 is not None:
+        return m3
     if m2:
         return _M(m2, text)
     return _M(m, text) if m else None
+
+
+class _SplitM(_M):
+    """A match of a span rule (span_*), its subject read by the unit grammar: the list's
+    members as the `s_it` captures, a 等… tail after them as `s_etc`."""
+
+    __slots__ = ("items", "etc")
+
+    def __init__(self, m, orig: str, items: list[tuple[str, int, int]], etc: tuple[str, int, int] | None):
+        super().__init__(m, orig)
+        self.items, self.etc = items, etc
+
+    def _caps(self, name):
+        if name == "s_it":
+            return self.items
+        if name == "s_etc":
+            return [self.etc] if self.etc else []
+        return None
+
+    def captures(self, name):
+        got = self._caps(name)
+        return [t for t, _, _ in got] if got is not None else super().captures(name)
+
+    def starts(self, name):
+        got = self._caps(name)
+        return [a for _, a, _ in got] if got is not None else super().starts(name)
+
+    def ends(self, name):
+        got = self._caps(name)
+        return [b for _, _, b in got] if got is not None else super().ends(name)
+
+
+def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
+    """Rule `name` read with its subject as a span (rules span_<name>), the span split into names
+    by the unit grammar (各视频监控站（点）、检查站 · 其他涉及部门 · 沿线包片单位县职教中心): None
+    unless every member is an addressee."""
+    g = G()
+    pat = g.plain.get(f"span_{name}")
+    if pat is None:
+        return None
+    # a quick look first: the cue or role word stands near the start, after a name's head or bracket
+    cue = (g.modal_any if name == "subj_modal" else g.role_any).search(text, 2, 64)
+    if cue is None or text[cue.start() - 1] not in g.head_ends:
+        return None
+    m = pat.match(text)
+    if not m:
+        return None
+    s0, span = m.start("s"), m.group("s")
+    items = []
+    members = unitnames.split(span)
+    for piece, a, b in members:
+        if _remembered(piece, False) is None:
+            # an apposition before the name: 沿线包片单位 + 县职教中心
+            if not any(ap in piece for ap in unitnames.appositions()):
+                return None
+            found = unitnames.find(piece)
+            if not found or found[-1].end != len(piece) or _remembered(found[-1].text, False) is None \
+                    or not piece[:found[-1].start].endswith(unitnames.appositions()):
+                return None
+            a = a + found[-1].start
+            piece = found[-1].text
+        items.append((piece, s0 + a, s0 + b))
+    if not items:
+        return None
+    last = members[-1][2]
+    tail = span[last:]
+    etc = (tail, s0 + last, s0 + len(span)) if tail.startswith("等") else None
+    if tail and etc is None:
+        return None
+    return _SplitM(m, text, items, etc)
 
 
 def _valid(m, text: str, group: str) -> bool:
@@ -179,77 +265,20 @@ def _lexicon() -> tuple[list[str], Any]:
     return names, lex
 
 
-_GRAMMAR = ("subj_modal", "subj_role", "subj_huitong", "subj_only", "subj_verb", "by", "require", "bare",
-            "act_huitong", "list_owner")
-
-
-def _build(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
-    """The clause grammar. tokens=False reads the text as it is (open patterns
-    only); tokens=True reads it with lexicon aliases masked as tokens (A B B…),
-    so that short forms (发改, 经信, 规资) and long official names are units."""
-    han = rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}"
-    nc = rf"[{han}--[的要是和与及等、对在由请把将]]"  # a character of a name
-    mask = r"(?:[XＸxｘ×＊*□○]{1,3}|某某)"
-    namech = rf"(?:{nc}|[XＸxｘ×＊*□○])"
-    lvl = _alt(c["local_levels"])
-    mod = rf"[{han}\d*＊X×“”]{{1,16}}?的"
-    lex_re = rf"(?:(?:{lvl})?{_TOK_A}{_TOK_B}*)" if tokens else r"(?!)"
-    open_re = rf"(?:{namech}{{1,10}}?(?:{_alt(c['open_unit_heads'])})(?!员))"  # 政协委员 is a person, not 政协委
-    coll_a = (rf"(?:(?:{_alt(c['collective_scope'])})?(?:{_alt(c['collective_prefixes'])})+"
-              rf"{nc}{{0,12}}?(?:{_alt(c['collective_heads'])}))")
-    coll_c = rf"(?:{nc}{{0,10}}?(?:{_alt(c['specific_collective_heads'])}))"
-    coll_b = rf"(?:{mod}{nc}{{0,6}}?(?:{_alt(c['modified_heads'])}))"
-    p_named = rf"(?:{c['person_named']})"
-    post = rf"(?:(?:{mask}|{nc}{{1,3}}?)(?:{_alt(c['post_titles'])}))"  # 建国书记, 王建国书记
-    p_coll = (rf"(?:(?:{mod})?(?:{_alt(c['person_scope'])})*(?:{_alt(c['person_level'])})?"
-              rf"(?:{_alt(c['person_mod'])})*(?:{_alt(c['person_level'])})?(?:{_alt(c['person_heads'])}))")
-    # a quoted group before the post: “四家班子”主要负责同志
-    p_unit = (rf"(?:(?:在座的|在座|“{nc}{{2,8}}”|{coll_a}|{lex_re}|{coll_c}|{open_re})“?(?:{_alt(c['unit_person_heads'])})”?)")
-    pure = rf"(?:{c['pure_addressees']})"
-    q = r"[“”\"‘’]?"
-    item = rf"{q}(?:{p_unit}|{pure}|{p_named}|{post}|{p_coll}|{lex_re}|{coll_a}|{coll_c}|{coll_b}|{open_re}){q}"
-    sep = _alt(c["separators"])
-    etc_head = _alt(c["etc_heads"]) + (rf"|{_TOK_A}{_TOK_B}+" if tokens else "")
-    etc = rf"等(?:(?:[\d一二三四五六七八九十两]+(?:个|家))?[{han}\d“”]{{0,20}}?(?:{etc_head}))?"
-
-    def subj(name: str) -> str:
-        return (rf"(?P<{name}>(?P<{name}_it>{item})(?:(?:{sep})(?P<{name}_it>{item})|(?P<{name}_etc>{etc}))*"
-                rf"(?:之间|之中)?)")
-
-    adv = rf"(?:{_alt(c['lead_adverbs'])})*"
-    cue = rf"(?P<cue>(?:{_alt(c['modal_pre'])})*(?:{_alt(c['modal_core'])}))"
+def _grammar(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
+    """The named patterns of rules/task_cues.yaml (the clause grammar among them), compiled.
+    tokens=False reads the text as it is; tokens=True reads it with lexicon aliases masked
+    as tokens (A B B…), so that short forms (发改, 经信, 规资) and long official names are units."""
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
-    role = rf"(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"
-
-    def comp(p: str) -> regex.Pattern:
-        return regex.compile(p, _FLAGS)
-
-    out = {
-        "subj_modal": comp(rf"^{adv}(?P<pre>请)?{subj('s')}{cue}(?P<act>.*)$"),
-        "subj_role": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:同志)?(?:全力|积极|主动|密切|大力)?{role}(?P<act>.*)$"),
-        "subj_huitong": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:{cue})?(?:积极|主动|及时|负责)?会同{subj('o')}(?P<act>.*)$"),
-        # 各乡镇党委书记作为第一责任人，要…: the subject may say in what capacity
-        # … or what it is: 各乡镇党委书记是第一责任人，要亲自抓
-        "subj_only": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?:作为[^，,；;]{{1,16}}|(?:是|为|作为)[^，,；;]{{0,10}}?(?:责任人|责任主体|主体|牵头人))?$"),
-        "subj_verb": comp(rf"^{adv}(?P<pre>由|请)?{subj('s')}(?P<act>(?:{_alt(c['weak_verbs'])}).*)$"),
-        # 由 + doer + work, with no role word: 原则同意，由县司法局按程序报批
-        "by": comp(rf"^{adv}(?P<pre>由)(?!于|此|衷|来){subj('s')}(?P<act>[{han}].*)$"),
-        "require": comp(rf"(?:{c['require_verbs']}){subj('s')}(?P<act>(?:[{han}].*)?)$"),
-        "bare": comp(rf"^{adv}{cue}(?P<act>.*)$"),
-        "act_huitong": comp(rf"^(?:积极|主动|及时|加强|要)*会同{subj('o')}"),
-        "list_owner": comp(rf"(?:对|向|要求|请){subj('s')}(?:[：:]|提出|提|讲|明确)"),
+    tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
+    extra = {
+        "han": rf"\p{{Han}}{_TOK_A}{_TOK_B}" if tokens else r"\p{Han}",
+        "lex_token": f"{_TOK_A}{_TOK_B}*" if tokens else "(?!)",
+        "lex_token_run": f"{_TOK_A}{_TOK_B}+" if tokens else "(?!)",
+        "role_words": _lit(role_words),
+        "tag_labels": _lit(tag_role),
     }
-    if not tokens:
-        out["kinds"] = {
-            "pure": comp(rf"^{q}{pure}{q}$"),
-            "p_unit": comp(rf"^{q}{p_unit}{q}$"),
-            "p_named": comp(rf"^{q}{p_named}{q}$"),
-            "post": comp(rf"^{q}{post}{q}$"),
-            "p_coll": comp(rf"^{q}{p_coll}{q}$"),
-            "coll": comp(rf"^{q}(?:{coll_a}|{coll_c}|{coll_b}){q}$"),
-            "open": comp(rf"^{q}{open_re}{q}$"),
-        }
-    return out
+    return lexicon.compile_patterns("task_cues.yaml", extra, _FLAGS)
 
 
 @dataclass
@@ -264,8 +293,6 @@ class _G:
     non_task: list
     other_level: regex.Pattern
     never: frozenset
-    open_stop: frozenset
-    open_verbs: regex.Pattern
     generic_person: regex.Pattern
     generic_post: regex.Pattern
     framing: regex.Pattern
@@ -287,6 +314,8 @@ class _G:
     lex_names: frozenset = field(default_factory=frozenset)
     short_names: frozenset = field(default_factory=frozenset)  # the names of two characters
     name_starts: frozenset = field(default_factory=frozenset)  # the first three characters of the others
+    head_starts: frozenset = field(default_factory=frozenset)  # the first characters of organisation heads
+    head_ends: frozenset = field(default_factory=frozenset)  # their last characters, and closing brackets
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
@@ -305,8 +334,7 @@ def G() -> _G:
     names = [n for n in names if n not in set(c["never_addressee"])]
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
-    plain = _build(c, tokens=False)
-    x = lexicon.compile_patterns("task_cues.yaml", {"role_words": _lit(role_words)})
+    x = _grammar(c, tokens=False)
     trie = None
     if names:
         from hanlp_trie import Trie
@@ -314,25 +342,25 @@ def G() -> _G:
         trie = Trie({n: True for n in names})
     return _G(
         cues=c,
-        plain=plain,
-        tokens=_build(c, tokens=True) if names else None,
-        kinds=plain["kinds"],
+        plain=x,
+        tokens=_grammar(c, tokens=True) if names else None,
+        kinds={k[len("kind_"):]: p for k, p in x.items() if k.startswith("kind_")},
         act_lead=regex.compile(c["action_lead"]),
         act_support=regex.compile(c["action_support"]),
-        act_role=regex.compile(rf"^(?:{_alt(c['modal_pre'])})*(?P<role>{_lit(role_words)})(?!{c['role_not_followed_by']})"),
+        act_role=x["act_role"],
         non_task=[regex.compile(p) for p in c["non_task_actions"]],
         other_level=regex.compile(c["other_level"]),
         never=frozenset(c["never_addressee"]),
-        open_stop=frozenset(c["open_unit_stop"]),
-        open_verbs=regex.compile(c["open_unit_not_containing"]),
-        generic_person=regex.compile(rf"^(?:{_alt(c['generic_person_prefixes'])})同志$"),
-        generic_post=regex.compile(rf"^(?:{_alt(c['generic_post_prefixes'])})"),
+        generic_person=x["generic_person"],
+        generic_post=x["generic_post"],
         framing=regex.compile(c["framing_clause"]),
         list_intro=regex.compile(c["list_intro"]),
         list_item=regex.compile(c["list_item"]),
+        # longest first as expanded (a list fragment would order them as written: 每月{date_num}日
+        # is longer than 每月 only once expanded)
         deadline=regex.compile(_alt(c["deadlines"])),
         sentence_time=regex.compile(c["sentence_time"]),
-        tag=regex.compile(rf"(?P<label>{_lit(tag_role)})\s*[：:]\s*(?P<val>[^；;，,）)\n。：:]+)"),
+        tag=x["tag"],
         tag_role=tag_role,
         roles=role_words,
         quick=x["quick"],
@@ -346,6 +374,9 @@ def G() -> _G:
         lex_names=frozenset(names),
         short_names=frozenset(n for n in names if len(n) == 2),
         name_starts=frozenset(n[:3] for n in names if len(n) > 2),
+        head_starts=frozenset(str(h["head"])[0] for h in lexicon.rules("unit_grammar.yaml")["heads"]),
+        head_ends=frozenset([*(str(h["head"])[-1] for h in lexicon.rules("unit_grammar.yaml")["heads"]),
+                             *"）)", *(str(w)[-1] for w in lexicon.rules("unit_grammar.yaml")["class_heads"])]),
         trie=trie,
         lex_fn=lexicon.units,
     )
@@ -386,17 +417,17 @@ def classify(text: str, city_level: bool = False) -> _Addr | None:
     k = g.kinds
     if k["pure"].match(text):
         return _Addr("pure", name)
-    if k["p_unit"].match(text):
+    if k["person_unit"].match(text):
         return _Addr("person", name)
-    if k["p_named"].match(text):
+    if k["person_named"].match(text):
         # long names are groups (青年党员同志), unless a post stands before the name (常务副县长王刚同志)
         bare = g.x["post_before_name"].sub("", name)
         generic = bool(g.generic_person.match(name)) or len(bare) > 6
         return _Addr("person", name, named=not generic, collective=generic)
-    if k["post"].match(text) and not k["p_coll"].match(text):
+    if k["post"].match(text) and not k["person_coll"].match(text):
         generic = bool(g.generic_post.match(name))
         return _Addr("person", name, named=not generic, collective=generic)
-    if k["p_coll"].match(text):
+    if k["person_coll"].match(text):
         # 承担各项指标的县级分管领导 → 县级分管领导 (the post; 在座的 stays)
         if "的" in name and not name.startswith("在座的"):
             name = name.rsplit("的", 1)[1] or name
@@ -452,8 +483,30 @@ def _subject(m: regex.Match, name: str, city: bool, base: int, strict: bool = Fa
         if "牵头" in tail:
             a.role = "lead"
         a.start, a.end = base + s, base + e
+        unit = _unit_of_person(a, text, city)
+        if unit is not None:
+            out.append((unit, base + s, base + s + len(unit.name)))
         out.append((a, base + s, base + e))
     return out
+
+
+def _unit_of_person(a: _Addr, text: str, city: bool) -> _Addr | None:
+    """A person of one named unit (卫计局班子成员, 县发改局主要负责同志): the unit is an
+    addressee too, and the person is named by the post (`a` is changed)."""
+    g = G()
+    if a.kind != "person" or not g.kinds["person_unit"].match(text):
+        return None
+    name = _strip_q(text)
+    for head in sorted(g.cues["unit_person_heads"], key=len, reverse=True):
+        if name.rstrip("”").endswith(head):
+            body = name.rstrip("”")[: -len(head)].rstrip("“")
+            u = _classified(body, city) if body else None
+            if u is None or u.kind != "unit" or not u.named:
+                return None
+            a.name = head
+            u.start, u.end = a.start, a.start + len(body)
+            return u
+    return None
 
 
 def _joined_names(items: list[tuple[str, int, int]], text: str, city: bool) -> list[tuple[str, int, int]]:
@@ -565,13 +618,21 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
         # a sentence with no cue word at all (要, 牵头, 负责, 请 …) assigns nothing: skip the grammar.
         # The cue words hold no clause mark: where they stand in the sentence tells each clause.
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
+        if not cues and continued and carry and g.framing.match(sent.text):
+            cues = [sent.start]  # a ；-item that opens with a framing clause may carry the doer (framed_item)
         got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
-                        outline.section_of(sent.start)[1] if outline.nodes else "other", trace) if cues else []
+                        outline.section_of(sent.start)[1] if outline.nodes else "other", trace,
+                        kind=getattr(outline, "kind", "speech"),
+                        part=outline.part_at(sent.start) if hasattr(outline, "part_at") else None) if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
         if own:
             carry = own[-1].addrs
+            if not got[0].carried and own[0].start > sent.start and g.plain["bare"].match(sent.text):
+                # 要补齐短板，…，牵头单位要认真分析；要加强…: the items of the speaker's own run of
+                # bare 要 go on; a doer named inside one of them is not theirs
+                carry = None
         elif got:
             carry = got[-1].addrs
         if g.list_intro.search(stext):
@@ -589,9 +650,34 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     nxt = {id(d): min((x for x in by_sent[id(sent)] if x > d.start), default=sent.end) for d, sent in drafts}
     repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
-    tasks = _tags(doc, tasks, city, ref)
+    tasks = _tags(doc, tasks, city, ref, getattr(outline, "kind", "speech"))
+    tasks = _bracket_units(doc, tasks, city, ref, trace)
+    tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
-    return tasks
+    captions = _captions(doc.text)
+    if captions:
+        tasks = [t for t in tasks if not any(a <= t.start < b for a, b in captions)]
+    return _once(tasks)
+
+
+def _captions(text: str) -> list[tuple[int, int]]:
+    """The lines that are a picture's caption (…县长要求各单位掌握进度。（图/县政府））: they repeat
+    the report and give no records."""
+    out = []
+    for m in G().x["caption_line"].finditer(text):
+        out.append((text.rfind("\n", 0, m.start()) + 1, m.end()))
+    return out
+
+
+def _once(tasks: list[Task]) -> list[Task]:
+    """A task repeated word for word (a page's summary that copies its body: 核心提示) is kept once."""
+    seen, out = set(), []
+    for t in tasks:
+        key = (t.evidence, tuple((u.name, u.role) for u in t.units), tuple(t.persons))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
 
 
 # ------------------------------------------------------------ the clause rules
@@ -628,6 +714,8 @@ class _Sent:
     list_owner: list[_Addr] | None
     city: bool
     role: str  # the role of the top-level section (tasks, conduct …)
+    kind: str = "speech"  # the document's kind (pipeline/parts.py)
+    part: str | None = None  # review or plan: the part of the document the sentence is in
     out: list[_Draft] = field(default_factory=list)
     pending: list[_Addr] = field(default_factory=list)
     pending_start: int | None = None
@@ -637,6 +725,7 @@ class _Sent:
     last: _Draft | None = None
     colon_owner: list[_Addr] | None = None  # X要做到以下几点：一是要…二是要…
     bare_cache: dict[int, Any] = field(default_factory=dict)
+    taken_to: int = 0  # clauses before this index were read by a rule with an earlier clause
 
     def bare_at(self, k: int):
         """The bare-cue match of clause k (要…), read up to three times."""
@@ -714,6 +803,12 @@ def _r_role(st: _Sent, c: _Clause) -> str | None:
     role = g.roles[m.group("role")]
     for a, _, _ in s:
         a.role = role
+    if role == "lead":
+        # X牵头Y、Z会审: the units right after the role word take part (support)
+        hm = _run("role_then_units", m.group("act"), group="o")
+        if hm:
+            s = s + [(_with_role(a, "support"), b, e)
+                     for a, b, e in _subject(hm, "o", st.city, c.cs + m.start("act"))]
     if st.pending_start is None:
         st.pending_start = _subj_start(m, c.cs, st.text)
     st.pending += [a for a, _, _ in s]
@@ -746,7 +841,8 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
         return None
     s = _subject(m, "s", st.city, c.cs, strict=True)
     if not s:
-        if m.group("s"):
+        its = m.captures("s_it")
+        if any(g.other_level.match(_strip_q(t)) for t in its) or (len(its) == 1 and _weak(its[0])):
             st.drop_pending()
             st.framing_only = False
             return "dropped: the subject names only other levels (省市发改委要…)"
@@ -755,6 +851,7 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
     start = _subj_start(m, c.cs, st.text)
     act = m.group("act")
     _act_roles(addrs, act)
+    addrs += _organised(act, st.city, c.cs + m.start("act"), addrs)
     if g.act_support.match(act) and st.last is not None and st.last.end >= c.cs - 2 and not st.pending:
         for a in addrs:
             a.role = "support"
@@ -767,7 +864,7 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
     end = c.ce
     short_act = act
     act = _extend_act(act, c.idx, st.spans, st.text, addrs)
-    if len(act) > len(short_act) and "会同" in act[len(short_act):]:
+    if len(act) > len(short_act) and ("会同" in act[len(short_act):] or "联合" in act[len(short_act):]):
         # 县发改局要牵头，会同县财政局，…: the next clause names the supporting units
         ns, ne = st.spans[c.idx + 1]
         sup = _helpers(st.text[ns:ne], st.city, ns)
@@ -796,6 +893,68 @@ def _r_imperative(st: _Sent, c: _Clause) -> str | None:
         return None
     addrs = [a for a, _, _ in s]
     return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, addrs, _extend_act(act, c.idx, st.spans, st.text, addrs)))
+
+
+def _r_minutes_agree(st: _Sent, c: _Clause) -> str | None:
+    """Minutes: 会议原则同意X关于…的意见，会后修改完善后报… — X gets the follow-up (the
+    clauses after the object that say what happens next); the receiver after 报 does not.
+    With no follow-up (会议同意X关于…的筹备意见，会议时间另行确定) nothing is assigned."""
+    g = G()
+    if not c.cued or "同意" not in c.text:
+        return None
+    m = _run("minutes_agree", c.text, c.masked)
+    if not m:
+        return None
+    s = _subject(m, "s", st.city, c.cs)
+    if not s or any(a.kind != "unit" for a, _, _ in s):
+        return None  # 会议同意X同志分管…: a post changes hands, no work
+    end, k = c.ce, c.idx + 1
+    while k < len(st.spans):
+        a, b = st.spans[k]
+        nxt = st.text[a:b]
+        if not g.x["minutes_followup"].match(nxt) or _run("subj_after", nxt, fallback=False):
+            break
+        end, k = b, k + 1
+    if k == c.idx + 1:
+        st.framing_only = False
+        return "dropped: agreed with no follow-up (会议同意…，会议时间另行确定)"
+    st.taken_to = k
+    act = st.text[st.spans[c.idx + 1][0]:end]
+    return st.emit(_Draft(c.cs + m.start("agree"), end, [a for a, _, _ in s], act))
+
+
+def _r_after_then(st: _Sent, c: _Clause) -> str | None:
+    """A doer whose step comes before the next body's: 县法制办审查后报县委常委会议研究."""
+    g = G()
+    if st.pending or st.part == "review" or "后" not in c.text:
+        return None
+    m = _run("subj_after", c.text, c.masked)
+    if not m or g.past.search(m.group("act")):
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        return None
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], m.group("act")))
+
+
+def _r_duty(st: _Sent, c: _Clause) -> str | None:
+    """A duty stated with no modal, in a notice, minutes or division list (or under a tasks
+    heading): 县双创办对上述工作进行抽查 · 县级行业主管部门督促实施单位及时编制方案."""
+    g = G()
+    if not c.cued or st.pending or st.part == "review" or not (
+            st.kind in g.cues["duty_kinds"] or st.role == "tasks"):
+        return None
+    m = _run("subj_duty", c.text, c.masked)
+    if not m:
+        return None
+    act = m.group("act")
+    if g.past.search(act) or any(p.search(act) for p in g.non_task):
+        return None
+    s = _subject(m, "s", st.city, c.cs, strict=True)
+    if not s:
+        return None
+    addrs = [a for a, _, _ in s]
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, addrs, act))
 
 
 def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
@@ -846,8 +1005,8 @@ def _r_by(st: _Sent, c: _Clause) -> str | None:
         return None
     s = _subject(m, "s", st.city, c.cs)
     act = m.group("act")
-    if not s or any(p.search(act) for p in g.non_task) or g.past.search(act):
-        return None
+    if not s or any(p.search(act) for p in g.non_task) or g.past.search(act) or g.require_any.match(act):
+        return None  # (由县长指示各单位…: the one named after 指示 is the doer)
     return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], act))
 
 
@@ -904,6 +1063,66 @@ def _r_bare(st: _Sent, c: _Clause) -> str | None:
     return None
 
 
+def _r_to_recipients(st: _Sent, c: _Clause) -> str | None:
+    """A notice's 请 + work after it is issued to its recipients (现印发给你们，请认真贯彻执行。
+    …问题，请径向X反映): the recipients (你们) do it."""
+    g = G()
+    if not c.cued or st.pending or not g.x["ask_recipients"].match(c.text):
+        return None
+    first = st.spans[0][0]
+    here = g.x["issued_to_you"].search(st.text, first, c.cs)
+    if here:  # in the same sentence: the evidence starts at its clause
+        start = next((a for a, b in st.spans[:c.idx] if a <= here.start() < b), first)
+    elif g.x["issued_to_you"].search(st.text, max(0, first - 240), first):
+        start = first
+    else:
+        return None
+    return st.emit(_Draft(start, c.ce, [_Addr("person", "你们")], c.text[1:]))
+
+
+def _only_framing_since(st: _Sent, c: _Clause) -> bool:
+    """Every clause between the last task of the sentence and clause c frames (对…, 在…的基础上)."""
+    g = G()
+    if st.last is None:
+        return False
+    between = [t for t in (st.text[a:b] for a, b in st.spans[:c.idx] if a >= st.last.end) if t.strip()]
+    return bool(between) and all(g.framing.match(t) for t in between)
+
+
+def _r_carry_after_framing(st: _Sent, c: _Clause) -> str | None:
+    """A bare cue after the sentence's last task and a framing clause: the same doer
+    (各乡镇要加大排查力度，在完成整改的基础上，要建立台账)."""
+    g = G()
+    bm = st.bare_at(c.idx) if c.cued else None
+    if not bm or st.pending or not _only_framing_since(st, c) or st.last is None:
+        return None
+    act = bm.group("act")
+    if any(p.search(act) for p in g.non_task):
+        return None
+    owner = st.last.addrs
+    return st.emit(_Draft(c.cs, c.ce, _copy(owner), _extend_act(act, c.idx, st.spans, st.text, owner), carried=True))
+
+
+def _r_framed_item(st: _Sent, c: _Clause) -> str | None:
+    """An item after ；that opens with a framing clause and goes on with a verb carries the
+    doer from before the ；: 各级各部门要围绕A，强化…；围绕B，深化…；围绕C，全力推进…."""
+    g = G()
+    if c.idx or not st.carry or st.pending or st.carried_used or not g.framing.match(c.text):
+        return None
+    k = c.idx + 1
+    while k < len(st.spans) and not st.text[st.spans[k][0]:st.spans[k][1]].strip(" ，,"):
+        k += 1
+    if k == len(st.spans):
+        return None
+    ns, ne = st.spans[k]
+    nxt = st.text[ns:ne].lstrip(" ，,")
+    if not g.x["item_verb"].match(nxt) or g.past.search(nxt):
+        return None
+    st.taken_to = k + 1
+    st.carried_used = True
+    return st.emit(_Draft(c.cs, ne, _copy(st.carry), nxt, carried=True))
+
+
 @dataclass(frozen=True)
 class ClauseRule:
     name: str
@@ -911,15 +1130,21 @@ class ClauseRule:
 
 
 RULES: tuple[ClauseRule, ...] = (
+    ClauseRule("minutes_agree", _r_minutes_agree),
     ClauseRule("subject_huitong", _r_huitong),
     ClauseRule("subject_role", _r_role),
     ClauseRule("subject_modal", _r_modal),
     ClauseRule("doer_imperative", _r_imperative),
+    ClauseRule("duty_stated", _r_duty),
+    ClauseRule("step_then_pass_on", _r_after_then),
     ClauseRule("subject_alone", _r_subject_alone),
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
     ClauseRule("bare_cue", _r_bare),
+    ClauseRule("notice_recipients", _r_to_recipients),
+    ClauseRule("carry_after_framing", _r_carry_after_framing),
+    ClauseRule("framed_item", _r_framed_item),
 )
 
 
@@ -937,10 +1162,11 @@ def _rest(st: _Sent, c: _Clause) -> str | None:
 
 
 def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "other",
-              trace: list | None = None) -> list[_Draft]:
+              trace: list | None = None, kind: str = "speech", part: str | None = None) -> list[_Draft]:
     """The drafts of one sentence: each clause offered to RULES in order.
     `cues`: where its cue words start (absolute offsets); `role`: the role of its
-    top-level section (tasks, conduct, achievements …)."""
+    top-level section (tasks, conduct, achievements …); `kind`: the document's kind
+    (speech, minutes, notice …); `part`: review or plan (or None)."""
     g = G()
     text = doc.text
     spans = sent.clauses()
@@ -954,8 +1180,10 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
             break
         if spans[k][0] <= pos:
             cued[k] = True
-    st = _Sent(text, spans, cued, carry, list_owner, city, role)
+    st = _Sent(text, spans, cued, carry, list_owner, city, role, kind=kind, part=part)
     for idx, (cs, ce) in enumerate(spans):
+        if idx < st.taken_to:
+            continue
         c = _Clause(idx, cs, ce, text[cs:ce], cued[idx], [None])
         if idx and text[spans[idx - 1][1]:spans[idx - 1][1] + 1] in "：:" and st.last is not None \
                 and st.last.end >= spans[idx - 1][0]:
@@ -1004,10 +1232,28 @@ def _subj_start(m: regex.Match, cs: int, text: str) -> int:
 def _helpers(text: str, city: bool, base: int) -> list[_Addr] | None:
     """The units after a 会同 that opens `text`, as support (县发改局要牵头，会同县财政局…);
     None when no 会同 opens it. `base`: the offset of `text` in the document."""
-    hm = _run("act_huitong", text, group="o") if "会同" in text else None
+    hm = _run("act_huitong", text, group="o") if ("会同" in text or "联合" in text) else None
     if not hm:
         return None
     return [_with_role(a, "support") for a, _, _ in _subject(hm, "o", city, base)]
+
+
+def _organised(act: str, city: bool, base: int, doers: list[_Addr]) -> list[_Addr]:
+    """The units a doer organises to do the work (县森防办要组织应急、林业、公安等有关部门…):
+    they are responsible, and the doer leads."""
+    om = G().x["organises"].match(act)
+    if not om:
+        return []
+    hm = _run("units_at_start", act[om.end():], group="o")
+    if not hm:
+        return []
+    got = [a for a, _, _ in _subject(hm, "o", city, base + om.end())]
+    if not got or any(a.kind != "unit" for a in got):
+        return []
+    for a in doers:
+        if a.kind == "unit" and a.role == "responsible":
+            a.role = "lead"
+    return got
 
 
 def _with_role(a: _Addr, role: str) -> _Addr:
@@ -1099,16 +1345,46 @@ def _as_written(doc, a: _Addr, repairs: list) -> str:
 # ------------------------------------------------------------ tag lines
 
 
-def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
+def _tag_units(val: str, city: bool) -> list[_Addr]:
+    """The units a tag names (县商务和粮食局 stays one). A tag names its unit outright: whatever
+    its level (市工商局 in a county's list, 省财政厅 in a province's), it answers for the item."""
+    g = G()
+    out = []
+    for piece, _, _ in unitnames.split(val, "市" if city else None):
+        piece = piece.strip(" 等")
+        if not piece:
+            continue
+        a = classify(piece, city) or classify(piece, True)
+        if a is None:
+            if not (_rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never):
+                continue
+            coll = bool(g.x["tag_collective"].match(piece))  # 各地 in a province's list
+            a = _Addr("unit", piece, named=not coll, collective=coll)
+        out.append(a)
+    return out
+
+
+def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list[Task]:
     """（责任单位：县住建局）· 牵头单位：X；责任单位：Y · 整改责任单位：X，整改时限：6月底前."""
     g = G()
     text = doc.text
     matches = list(g.tag.finditer(text))
     if not matches:
         return tasks
+    # where each tag ends: a role clause runs to the end of its line
+    ends = {}
+    for m in matches:
+        e = m.end()
+        if g.tag_role[m.group("label")] == "roles":
+            nl = text.find("\n", e)
+            e = len(text) if nl < 0 else nl
+            while e > m.end() and text[e - 1] in " \t。；;，,":
+                e -= 1
+        ends[id(m)] = e
+    matches = [m for k, m in enumerate(matches) if k == 0 or m.start() >= ends[id(matches[k - 1])]]
     groups: list[list[regex.Match]] = []
     for m in matches:
-        if groups and _rx(r"[\s；;，,、（()）]*").fullmatch(text[groups[-1][-1].end():m.start()]):
+        if groups and _rx(r"[\s；;，,、（()）]*").fullmatch(text[ends[id(groups[-1][-1])]:m.start()]):
             groups[-1].append(m)
         else:
             groups.append([m])
@@ -1129,26 +1405,21 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
                 prev_end -= 1
             prev_start = text.rfind("\n", 0, prev_end) + 1
             a_start, a_end = prev_start, prev_end
-        while a_start < a_end and text[a_start] in " \t\n":
+        while a_start < a_end and text[a_start] in " \t\n　●•·■◆▪":  # (a bullet before the item)
             a_start += 1
         addrs: list[_Addr] = []
         deadline = None
         for m in grp:
             role = g.tag_role[m.group("label")]
-            val = m.group("val").strip()
+            val = text[m.start("val"):ends[id(m)]].strip()
             if role == "deadline":
                 deadline = val
                 continue
-            for piece, _, _ in unitnames.split(val, "市" if city else None):  # 县商务和粮食局 stays one
-                piece = piece.strip(" 等")
-                if not piece:
-                    continue
-                a = classify(piece, city)
-                if a is None:
-                    if _rx(r"\p{Han}{2,15}").fullmatch(piece) and piece not in g.never and not g.other_level.match(piece):
-                        a = _Addr("unit", piece, named=True, collective=False)
-                    else:
-                        continue
+            if role == "roles":
+                # 部门分工：X牵头，Y、Z配合。 — the value is a role clause, to the end of its line
+                addrs += _role_clause(val, lambda v: _tag_units(v, city) or None) or []
+                continue
+            for a in _tag_units(val, city):
                 if role == "person":
                     a = _Addr("person", a.name, named=a.named, collective=a.collective)
                 else:
@@ -1156,9 +1427,13 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
                 addrs.append(a)
         if not addrs:
             continue
-        end = last.end()
+        end = ends[id(last)]
+        if deadline is None and kind == "division":
+            deadline = _plan_year(doc, gs)
         if end < len(text) and text[end] in "）)】]":
             end += 1
+        # a clause rule that read the tag's own value (…，各地、各部门配合) made no task of its own
+        tasks = [t for t in tasks if not (gs <= t.start < end)]
         # a sentence task over the same work takes the tagged units instead
         host = next((t for t in tasks if t.start < end and a_start < t.end), None)
         units, persons, named = _units(addrs)
@@ -1179,4 +1454,154 @@ def _tags(doc, tasks: list[Task], city: bool, ref) -> list[Task]:
             deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
             addressee="named" if named else "collective", rule="tag_line",
         ))
+    return tasks
+
+
+# ------------------------------------------------------------ line forms
+
+
+def _made(doc, s: int, e: int, addrs: list[_Addr], action: str, ref, rule: str, deadline: str | None = None) -> Task:
+    """A task over the clean text [s, e) that no clause rule made (a line form)."""
+    text = doc.text
+    while e > s and text[e - 1] in " \n\t，,；;。：:":
+        e -= 1
+    while s < e and text[s] in " \n\t":
+        s += 1
+    if deadline is None:
+        m = G().deadline.search(text, s, e)
+        deadline = m.group(0) if m else None
+    units, persons, named = _units(addrs)
+    return Task(
+        doc=doc.doc_id, evidence=text[s:e], start=s, end=e, action=_trim_action(action),
+        units=units, persons=persons, deadline=deadline,
+        deadline_range=dates.normalize_deadline(deadline, ref) if deadline else None,
+        addressee="named" if named else "collective", rule=rule,
+    )
+
+
+def _unit_list(value: str, city: bool, base: int = -1) -> list[_Addr] | None:
+    """Every member of a list of unit names (民政局 · 县财政局、县审计局), or None when a member
+    is no unit (a bracket that says something else: （试行）, （2023年）, （记者 王明）)."""
+    out = []
+    for piece, ps, pe in unitnames.split(value, "市" if city else None):
+        a = _classified(piece.strip(" 等"), city)
+        if a is None or a.kind != "unit":
+            return None
+        if base >= 0:
+            a.start, a.end = base + ps, base + pe
+        out.append(a)
+    return out or None
+
+
+def _role_clause(value: str, read) -> list[_Addr] | None:
+    """A role clause as a value: 县发改局牵头，县财政局、县统计局配合 (lead, support); a
+    part with no role word names the responsible units. None when a part is no list of units.
+    `read`: names → their addressees, or None."""
+    g = G()
+    out: list[_Addr] = []
+    for part in g.x["clause_sep"].split(value):
+        part = part.strip(" 。")
+        if not part:
+            continue
+        m = g.x["role_at_end"].search(part)
+        names, role = (part[:m.start()], g.roles[m.group("role")]) if m else (part, "responsible")
+        addrs = read(names)
+        if addrs is None:
+            return None
+        for a in addrs:
+            a.role = role
+        out += addrs
+    return out or None
+
+
+def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
+    """An item that ends in the unit that carries it, in brackets: …要准备寒冬送暖事宜。（民政局） ·
+    1.新建城区停车位2000个。（县城管局牵头，县交通局配合）. The item is the work; the bracket
+    names who does it (a role clause gives the roles). Tasks already read inside the item
+    take the unit; the rest of the item with a cue word is a task of its own."""
+    g = G()
+    text = doc.text
+    for m in g.x["bracket_at_line_end"].finditer(text):
+        val = m.group("val")
+        ls = text.rfind("\n", 0, m.start()) + 1
+        if not text[ls:m.start()].strip(" \t　"):
+            # the bracket on a line of its own: it names who carries the item on the line above
+            pe = ls - 1
+            while pe > 0 and text[pe - 1] in "\n \t　":
+                pe -= 1
+            ls = text.rfind("\n", 0, pe) + 1
+        item = text[ls:m.start()]
+        lm = g.list_item.match(item.lstrip(" \t　•●·"))
+        a_start = ls + (len(item) - len(item.lstrip(" \t　•●·"))) + (lm.end() if lm else 0)
+        roles = g.role_any.search(val) is not None
+        addrs = _role_clause(val, lambda v: _unit_list(v, city)) if roles else _unit_list(val, city, m.start("val"))
+        if not addrs or a_start >= m.start():
+            continue
+        tasks = [t for t in tasks if not (m.start() <= t.start < m.end())]  # the bracket read as a clause
+        inside = [t for t in tasks if a_start <= t.start < m.start()]
+        for t in inside:
+            have = {u.name for u in t.units}
+            units, _, named = _units(_copy(addrs))
+            t.units += [u for u in units if u.name not in have]
+            t.addressee = "named" if named or t.addressee == "named" else "collective"
+            t.rule = f"{t.rule}+bracket_unit" if t.rule else "bracket_unit"
+        rest = max((t.end for t in inside), default=a_start)
+        body = text[rest:m.start()]
+        found = [c.start() for c in (g.modal_any.search(body), g.require_any.search(body), g.role_any.search(body)) if c]
+        cue = min(found) if found else None
+        if cue is None and (inside or not roles):
+            continue  # nothing left to assign, or an item with no cue word (a heading, a figure)
+        # the work starts at the sentence that holds the first cue (a topic sentence before it stays out)
+        s = rest
+        if cue is not None:
+            cut = max(body.rfind(ch, 0, cue) for ch in "。；;！？")
+            s = rest + cut + 1 if cut >= 0 else rest
+        while s < m.start() and text[s] in " ，,；;。":
+            s += 1
+        tasks.append(_made(doc, s, m.end(), _copy(addrs), text[s:m.start()], ref, "bracket_unit"))
+        if trace is not None:
+            trace.append(Decision(s, m.end(), "task", "bracket_unit", "task"))
+    return tasks
+
+
+def _plan_year(doc, at: int) -> str | None:
+    """The year of the plan a list belongs to (2025年县政府工作报告任务清单): the document's
+    year, when the title or the lines just before `at` name it."""
+    year = (doc.meta or {}).get("year")
+    if not year:
+        return None
+    y = f"{year}年"
+    return y if y in str((doc.meta or {}).get("title") or "") or y in doc.text[max(0, at - 300):at] else None
+
+
+def _heading_owner(doc, outline, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
+    """A heading that names who leads the items under it (一、县示范区管委会牵头工作（8项））:
+    each sentence of its items is a task of that unit, dated by the plan's year; the
+    heading itself assigns nothing."""
+    g = G()
+    text = doc.text
+    for node in getattr(outline, "nodes", []):
+        m = g.x["heading_owner"].match(node.heading)
+        if not m or node.end <= node.head_end:
+            continue
+        addrs = _unit_list(m.group("u"), city)
+        if addrs is None:
+            continue
+        role = g.roles[m.group("role")]
+        for a in addrs:
+            a.role = role
+        year = _plan_year(doc, node.start)
+        tasks = [t for t in tasks if not (node.start <= t.start < node.head_end)]
+        taken = [(t.start, t.end) for t in tasks if node.head_end <= t.start < node.end]
+        for sent in _pieces([s for s in outline.sentences if node.head_end <= s.start < node.end]):
+            if any(a <= sent.start < b or sent.start <= a < sent.end for a, b in taken):
+                continue
+            if not g.x["heading_item_work"].search(sent.text):
+                continue
+            t = _made(doc, sent.start, sent.end, _copy(addrs), sent.text, ref, "heading_owner")
+            if t.deadline is None and year:
+                t.deadline, t.deadline_range = year, dates.normalize_deadline(year, ref)
+            tasks.append(t)
+            if trace is not None:
+                trace.append(Decision(t.start, t.end, "task", "heading_owner", "task"))
     return tasks

@@ -180,13 +180,14 @@ def _rank(level: str | None, g: _Grammar) -> int:
     return g.own.get(level or "", g.default_rank)
 
 
-def _clean_stem(stem: str, g: _Grammar) -> bool:
-    """A stem holds no word that never stands in a name (要, 的, 负责, 关于 …)."""
+def _clean_stem(stem: str, g: _Grammar, head: str = "") -> bool:
+    """A stem holds no word that never stands in a name (要, 的, 负责, 关于 …); a name's own word
+    that runs into its head (检查 + 站) keeps its stop word."""
     if len(stem) > g.stem_max:
         return False
     if not stem:
         return True
-    probe = g.keep.sub(lambda m: "名" * len(m.group()), stem)
+    probe = g.keep.sub(lambda m: "名" * len(m.group()), stem + head)[: len(stem)]
     return not g.stop.search(probe)
 
 
@@ -217,7 +218,7 @@ def _open(body: str, g: _Grammar, after_place: bool) -> tuple[str, str] | None:
         return None
     stem = body[: -len(h["head"])]
     need = 0 if (after_place and h["place"]) else max(int(h["stem"]), 1 if h["place"] else 0)
-    if len(stem) < need or not _clean_stem(stem, g):
+    if len(stem) < need or not _clean_stem(stem, g, h["head"]):
         return None
     # a known unit opening the stem: the rest must be an office under it (住建局 + 城建监察大队),
     # not more words (县发改局统筹城乡发展领导小组 is 县发改局 and something else)
@@ -359,6 +360,11 @@ def _collective(s: str, i: int, j: int, rank: int, g: _Grammar) -> Unit | None:
         return _unit(s, prefix, "", rest, None, True, fold_from=i)
     u = _prefixed(s, j, rank, g, coll=True)
     return None if u is None else replace(u, collective=True, fold=fold_unit(s[i:]))
+
+
+def appositions() -> tuple[str, ...]:
+    """The role nouns that stand in apposition before a name (包片单位, 牵头单位 …)."""
+    return _g().appositions
 
 
 def parse(text: str, level: str | None = None) -> Unit | None:

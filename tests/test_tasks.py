@@ -166,3 +166,18 @@ def test_seed_documents_fast_and_consistent(docs):
             n += 1
     assert n > 50
     assert time.perf_counter() - t0 < 5
+
+
+def test_heading_owner_with_a_count():
+    """一、X牵头工作（N项）: the count after the heading is no part of the owner's name."""
+    got = tasks_of("2025年县政府工作报告任务清单\n一、县示范区管委会牵头工作（2项）\n1.建设食用菌生产基地。\n2.推动冷链物流园投产。")
+    assert [t["evidence"] for t in got] == ["1.建设食用菌生产基地", "2.推动冷链物流园投产"]
+    assert all([(u["name"], u["role"]) for u in t["units"]] == [("县示范区管委会", "lead")] for t in got)
+    assert all(t["deadline"] == "2025年" and t["rule"] == "heading_owner" for t in got)
+
+
+def test_a_passage_the_page_repeats_is_one_task():
+    """A summary that copies the body (核心提示) gives the body's task once."""
+    text = "核心提示：\n县住建局要加快老旧小区改造。\n正文\n县住建局要加快老旧小区改造。\n县交通局要加快公路建设。"
+    got = tasks_of(text)
+    assert [t["evidence"] for t in got] == ["县住建局要加快老旧小区改造", "县交通局要加快公路建设"]
