@@ -11,7 +11,7 @@ import re
 import threading
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import regex
 import yaml
@@ -95,12 +95,16 @@ def _file_fragments(name: str, raw: dict, extra: dict[str, str] | None = None) -
     return _Fragments({**shared, **own}, name)
 
 
-def compile_patterns(name: str, extra: dict[str, str] | None = None, flags: int = 0) -> dict[str, regex.Pattern]:
+def compile_patterns(name: str, extra: dict[str, str] | None = None, flags: int = 0,
+                     only: Iterable[str] | None = None) -> dict[str, regex.Pattern]:
     """The `patterns:` section of a rules file, each pattern expanded and compiled. `extra`
-    gives fragments that code builds (an alternation of every unit of measure)."""
+    gives fragments that code builds (an alternation of every unit of measure); `only`, the
+    names to compile when a caller needs a few of them (default: all)."""
     raw = _read(name)
     frags = _file_fragments(name, raw, extra)
-    return {k: regex.compile(expand(str(v), frags), flags) for k, v in (raw.get("patterns") or {}).items()}
+    wanted = None if only is None else set(only)
+    return {k: regex.compile(expand(str(v), frags), flags) for k, v in (raw.get("patterns") or {}).items()
+            if wanted is None or k in wanted}
 
 
 def _read(name: str, missing_ok: bool = False) -> Any:

@@ -70,10 +70,7 @@ def _mask(text: str) -> str:
 def _name_end(text: str, s: int, e: int) -> int:
     """Where the name that a lexicon alias opens ends: a short form before an office's head is
     a longer name (财政 + 处, 水利 + 处: 请财政处…), read by the unit grammar."""
-    found = unitnames.find(text[s:s + 24])
-    if found and found[0].start == 0 and found[0].end > e - s and not found[0].short:
-        return s + found[0].end
-    return e
+    return unitnames.head_after(text, s, e)
 
 
 MASK_HEAD = 48  # subjects stand at the start of a clause: only that much is read for aliases
@@ -124,7 +121,7 @@ def _run(name: str, text: str, masked: list[str | None] | str | None = None, sea
     groups = (group,) if isinstance(group, str) else group
     if m and all(gr not in g.plain[name].groupindex or _valid(m, text, gr) for gr in groups):
         return _M(m, text)
-    if g.tokens is None or not fallback:
+    if g.tokens is None or not fallback or name not in g.tokens:
         return _M(m, text) if m else None
     if isinstance(masked, list):  # a per-clause cache
         if masked[0] is None:
@@ -278,7 +275,7 @@ def _grammar(c: dict, tokens: bool) -> dict[str, regex.Pattern]:
         "role_words": _lit(role_words),
         "tag_labels": _lit(tag_role),
     }
-    return lexicon.compile_patterns("task_cues.yaml", extra, _FLAGS)
+    return lexicon.compile_patterns("task_cues.yaml", extra, _FLAGS, only=c["token_rules"] if tokens else None)
 
 
 @dataclass
@@ -926,7 +923,7 @@ def _r_minutes_agree(st: _Sent, c: _Clause) -> str | None:
 def _r_after_then(st: _Sent, c: _Clause) -> str | None:
     """A doer whose step comes before the next body's: 县法制办审查后报县委常委会议研究."""
     g = G()
-    if st.pending or st.part == "review" or "后" not in c.text:
+    if st.pending or st.part == "review" or not g.x["passes_on"].search(c.text):
         return None
     m = _run("subj_after", c.text, c.masked)
     if not m or g.past.search(m.group("act")):
@@ -938,11 +935,13 @@ def _r_after_then(st: _Sent, c: _Clause) -> str | None:
 
 
 def _r_duty(st: _Sent, c: _Clause) -> str | None:
-    """A duty stated with no modal, in a notice, minutes or division list (or under a tasks
-    heading): 县双创办对上述工作进行抽查 · 县级行业主管部门督促实施单位及时编制方案."""
+    """A duty stated with no modal, in a notice, minutes or division list: 县双创办对上述工作
+    进行抽查 · 县级行业主管部门督促实施单位及时编制方案 (under a speech's tasks heading the
+    imperative rule reads its doers)."""
     g = G()
-    if not c.cued or st.pending or st.part == "review" or not (
-            st.kind in g.cues["duty_kinds"] or st.role == "tasks"):
+    if not c.cued or st.pending or st.part == "review" or st.kind not in g.cues["duty_kinds"]:
+        return None
+    if not g.x["duty_verb"].search(c.text):
         return None
     m = _run("subj_duty", c.text, c.masked)
     if not m:
@@ -1127,6 +1126,7 @@ def _r_framed_item(st: _Sent, c: _Clause) -> str | None:
 class ClauseRule:
     name: str
     apply: Any  # (_Sent, _Clause) -> outcome or None
+    uncued: bool = False  # the rule may take a clause with no cue word (the others never do)
 
 
 RULES: tuple[ClauseRule, ...] = (
@@ -1137,15 +1137,18 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("doer_imperative", _r_imperative),
     ClauseRule("duty_stated", _r_duty),
     ClauseRule("step_then_pass_on", _r_after_then),
-    ClauseRule("subject_alone", _r_subject_alone),
+    ClauseRule("subject_alone", _r_subject_alone, uncued=True),
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
     ClauseRule("bare_cue", _r_bare),
     ClauseRule("notice_recipients", _r_to_recipients),
     ClauseRule("carry_after_framing", _r_carry_after_framing),
-    ClauseRule("framed_item", _r_framed_item),
+    ClauseRule("framed_item", _r_framed_item, uncued=True),
 )
+
+
+_UNCUED = tuple(r for r in RULES if r.uncued)
 
 
 def _rest(st: _Sent, c: _Clause) -> str | None:
@@ -1193,7 +1196,7 @@ def _sentence(doc, sent, carry, list_owner, city, cues: list[int], role: str = "
         if not c.cued and not st.pending and len(c.text) > 40:
             st.framing_only = st.framing_only and bool(g.framing.match(c.text))
             continue
-        for rule in RULES:
+        for rule in (RULES if c.cued else _UNCUED):
             before = len(st.out)
             outcome = rule.apply(st, c)
             if outcome is None:

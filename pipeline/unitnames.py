@@ -60,6 +60,7 @@ class _Grammar:
     not_places: frozenset
     not_place_end: regex.Pattern
     heads: list[dict]
+    heads_by_first: dict  # first character → the heads that open with it, longest first
     head_by_text: dict[str, dict]
     sub_heads: frozenset
     sub_stem_max: int
@@ -125,6 +126,7 @@ def _build() -> _Grammar:
         not_places=frozenset(c["not_places"]),
         not_place_end=regex.compile(rf"(?:{_alt(c['not_place_endings'])})$"),
         heads=heads,
+        heads_by_first={ch: [h for h in heads if h["head"][0] == ch] for ch in {h["head"][0] for h in heads}},
         head_by_text={h["head"]: h for h in heads},
         sub_heads=frozenset(c["sub_heads"]),
         sub_stem_max=int(c["sub_stem_max"]),
@@ -550,6 +552,28 @@ def _at(text: str, i: int, rank: int, g: _Grammar) -> Unit | None:
             continue
         return _shift(u, i)
     return None
+
+
+def head_after(text: str, s: int, e: int, level: str | None = None) -> int:
+    """Where the name that text[s:e] opens ends when an office head follows it at e (a short
+    form + head: 财政 + 处, 水利 + 处), or e when none does."""
+    g = _g()
+    if e >= len(text):
+        return e
+    rank = _rank(level, g)
+    for h in g.heads_by_first.get(text[e], ()):  # longest first
+        head = h["head"]
+        if not text.startswith(head, e):
+            continue
+        end = e + len(head)
+        if h["nb"] is not None and h["nb"].match(text, end):
+            continue  # 局长, 处理: the word goes on past the head
+        if g.name_nb.match(text, end):
+            continue
+        u = _parse(text[s:end], rank)
+        if u is not None and u.start == 0 and not u.short:
+            return end
+    return e
 
 
 def _listed(text: str, i: int, e: int, g: _Grammar) -> bool:
