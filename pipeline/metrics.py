@@ -17,6 +17,7 @@ down what each rule decided, for `speechminer extract --explain`.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
@@ -536,7 +537,9 @@ def _events(text: str, cs: int, ce: int, trace: list | None = None, plan: bool =
                 continue
             ev.rule = rule.name
             found.append((rule.priority, ev))
-    for name, keep in EVENT_FILTERS:
+    if not found:
+        return []
+    for name, keep in EVENT_FILTERS if len(found) > 1 else ():  # (each filter weighs one event against another)
         kept = keep(found, text)
         if trace is not None and len(kept) < len(found):
             for _, e in found:
@@ -949,7 +952,8 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
             for a, b in deadlines:
                 if rs <= a and b <= re_:
                     deadline = text[cs + a - rs : cs + b - rs]
-            events = _events(text, cs, ce, trace, plan_part) if any(cs <= h < ce for h in holds) else []
+            h = bisect_left(holds, cs)
+            events = _events(text, cs, ce, trace, plan_part) if h < len(holds) and holds[h] < ce else []
             if not events:
                 named, np_, scope_ = _topic(clause)
                 if named:

@@ -5,6 +5,8 @@ turn 统一 or 一把手 into numbers. `parse` returns a float/int, "masked", or
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 from . import lexicon
@@ -60,6 +62,7 @@ def han_to_number(text: str) -> float | None:
 _FULL_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
+@lru_cache(maxsize=1024)
 def small_int(text: str) -> int | None:
     """The integer of a label or date numeral: 3, ３, 三, 十二, 二十三 → int; None otherwise."""
     t = (text or "").strip().translate(_FULL_DIGITS)
