@@ -648,7 +648,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
     tasks = _tags(doc, tasks, city, ref, getattr(outline, "kind", "speech"))
-    tasks = _bracket_units(doc, tasks, city, ref, trace)
+    tasks = _bracket_units(doc, outline, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
     captions = _captions(doc.text)
@@ -1397,10 +1397,14 @@ def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list
         line_start = text.rfind("\n", 0, gs) + 1
         before = text[line_start:gs].rstrip(" （(【[")
         if before.strip(" \t：:"):
-            # the work is the sentence before the tag on the same line
-            cut = max(before.rfind(ch) for ch in "。；;！？") + 1
+            # the work is the sentence before the tag on the same line (the one its mark ends)
+            body = before.rstrip(" \t。；;！？")
+            cut = max(body.rfind(ch) for ch in "。；;！？") + 1
             a_start = line_start + cut
             a_end = line_start + len(before)
+            lm = g.list_item.match(text[a_start:a_end].lstrip(" \t　"))
+            if lm:  # 1．加快建设…（责任单位：X）: the item's number is no part of the work
+                a_start += len(text[a_start:a_end]) - len(text[a_start:a_end].lstrip(" \t　")) + lm.end()
         else:
             # the tag line follows the item it belongs to
             prev_end = line_start - 1
@@ -1450,6 +1454,9 @@ def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list
             continue
         s = a_start if a_end > a_start else gs
         ev_end = end
+        if deadline is None and a_end > a_start:  # 加快建设…，年底前投入运行。（责任单位：X）
+            dm = g.deadline.search(text, a_start, a_end)
+            deadline = dm.group(0) if dm else None
         tasks.append(Task(
             doc=doc.doc_id, evidence=text[s:ev_end], start=s, end=ev_end,
             action=_trim_action(text[a_start:a_end]) if a_end > a_start else "",
@@ -1517,13 +1524,14 @@ def _role_clause(value: str, read) -> list[_Addr] | None:
     return out or None
 
 
-def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
+def _bracket_units(doc, outline, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
     """An item that ends in the unit that carries it, in brackets: …要准备寒冬送暖事宜。（民政局） ·
     1.新建城区停车位2000个。（县城管局牵头，县交通局配合）. The item is the work; the bracket
     names who does it (a role clause gives the roles). Tasks already read inside the item
     take the unit; the rest of the item with a cue word is a task of its own."""
     g = G()
     text = doc.text
+    kind = getattr(outline, "kind", "speech")
     for m in g.x["bracket_at_line_end"].finditer(text):
         val = m.group("val")
         ls = text.rfind("\n", 0, m.start()) + 1
@@ -1540,6 +1548,8 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         addrs = _role_clause(val, lambda v: _unit_list(v, city)) if roles else _unit_list(val, city, m.start("val"))
         if not addrs or a_start >= m.start():
             continue
+        if kind in ("work_report", "news") and outline.part_at(m.start()) == "review":
+            continue  # a unit after a result of the year reviewed is its credit, not its task
         tasks = [t for t in tasks if not (m.start() <= t.start < m.end())]  # the bracket read as a clause
         inside = [t for t in tasks if a_start <= t.start < m.start()]
         for t in inside:
@@ -1552,7 +1562,8 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         body = text[rest:m.start()]
         found = [c.start() for c in (g.modal_any.search(body), g.require_any.search(body), g.role_any.search(body)) if c]
         cue = min(found) if found else None
-        if cue is None and (inside or not roles):
+        plain_list = kind in g.cues["duty_kinds"] or outline.part_at(m.start()) == "plan"
+        if cue is None and (inside or not (roles or plain_list)):
             continue  # nothing left to assign, or an item with no cue word (a heading, a figure)
         # the work starts at the sentence that holds the first cue (a topic sentence before it stays out)
         s = rest
