@@ -1006,7 +1006,55 @@ def _r_by(st: _Sent, c: _Clause) -> str | None:
     act = m.group("act")
     if not s or any(p.search(act) for p in g.non_task) or g.past.search(act) or g.require_any.match(act):
         return None  # (由县长指示各单位…: the one named after 指示 is the doer)
-    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], act))
+    addrs, end = [a for a, _, _ in s], c.ce
+    if g.framing.match(act) and c.idx + 1 < len(st.spans):
+        # 由县财政局根据…，县农委、县林业局等主管部门编制…: the doers listed after the framing join
+        ns, ne = st.spans[c.idx + 1]
+        more, at = _lead_units(st.text[ns:ne], ns, st.city)
+        if more and g.x["then_work"].match(st.text, ns + at):
+            addrs, end, act = addrs + more, ne, st.text[ns + at:ne]
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), end, addrs, act))
+
+
+def _lead_units(text: str, base: int, city: bool) -> tuple[list[_Addr], int]:
+    """The list of unit names that opens `text` (县农委、县供销合作社、县扶贫办等…), read by the
+    unit grammar, and where it ends; ([], 0) when no unit opens it."""
+    out: list[_Addr] = []
+    at = 0
+    for u in unitnames.find(text[:80], "市" if city else None):
+        if u.start != at:
+            break
+        a = _classified(u.text, city)
+        if a is None or a.kind != "unit":
+            break
+        a.start, a.end = base + u.start, base + u.end
+        out.append(a)
+        at = u.end
+        if at < len(text) and text[at] in "、和及与":
+            at += 1
+    if out and text[at - 1:at] in "、和及与":
+        at -= 1
+    return out, at
+
+
+def _r_referral(st: _Sent, c: _Clause) -> str | None:
+    """A case referred to the body that acts on it (…将屡教不改的门店报县城管执法大队依法查处):
+    the body is the doer, unlike a receiver that approves (报县政府审批)."""
+    g = G()
+    if not c.cued:
+        return None
+    m = g.x["referral"].search(c.text)
+    if not m:
+        return None
+    rest = c.text[m.end():]
+    found = unitnames.find(rest[:40], "市" if st.city else None)
+    if not found or found[0].start != 0 or not g.x["acts_on"].match(rest, found[0].end):
+        return None
+    a = _classified(found[0].text, st.city)
+    if a is None or a.kind != "unit":
+        return None
+    a.start, a.end = c.cs + m.end(), c.cs + m.end() + found[0].end
+    return st.emit(_Draft(c.cs + m.start(), c.ce, [a], rest[found[0].end:]))
 
 
 def _r_require(st: _Sent, c: _Clause) -> str | None:
@@ -1141,6 +1189,7 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
+    ClauseRule("referral", _r_referral, uncued=True),
     ClauseRule("bare_cue", _r_bare),
     ClauseRule("notice_recipients", _r_to_recipients),
     ClauseRule("carry_after_framing", _r_carry_after_framing),
