@@ -978,8 +978,8 @@ def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
 
 def _r_after_role(st: _Sent, c: _Clause) -> str | None:
     """The doers after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实."""
-    if not (st.pending_roles and c.cued):
-        return None
+    if not (st.pending_roles and c.cued) or G().x["helpers_open"].match(c.text):
+        return None  # (…牵头，联合/会同Y、Z…: helpers, read when the role's work is taken)
     m = _run("subj_verb", c.text, c.masked)
     if not m:
         return None
@@ -1293,14 +1293,12 @@ def _helpers(text: str, city: bool, base: int) -> list[_Addr] | None:
 def _organised(act: str, city: bool, base: int, doers: list[_Addr]) -> list[_Addr]:
     """The units a doer organises to do the work (县森防办要组织应急、林业、公安等有关部门…):
     they are responsible, and the doer leads."""
-    om = G().x["organises"].match(act)
+    g = G()
+    om = g.x["organises"].match(act)
     if not om:
         return []
-    hm = _run("units_at_start", act[om.end():], group="o")
-    if not hm:
-        return []
-    got = [a for a, _, _ in _subject(hm, "o", city, base + om.end())]
-    if not got or any(a.kind != "unit" for a in got):
+    got, at = _lead_units(act[om.end():], base + om.end(), city)
+    if not got or not g.x["then_work"].match(act, om.end() + at):
         return []
     for a in doers:
         if a.kind == "unit" and a.role == "responsible":
