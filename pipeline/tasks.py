@@ -600,6 +600,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     city = (doc.meta or {}).get("level") == "市"
     ref = (doc.meta or {}).get("meeting_date") or (doc.meta or {}).get("year")
     drafts: list[tuple[_Draft, Any]] = []
+    kind = getattr(outline, "kind", "speech")
     sentences = _pieces(outline.sentences)
     carry: list[_Addr] | None = None
     list_owner: list[_Addr] | None = None
@@ -617,10 +618,12 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
         if not cues and continued and carry and g.framing.match(sent.text):
             cues = [sent.start]  # a ；-item that opens with a framing clause may carry the doer (framed_item)
+        part = outline.part_at(sent.start) if hasattr(outline, "part_at") else None
+        if part == "review" and kind in g.cues["reviews_assign_nothing"]:
+            cues = []  # a work report's review tells what was done (由X牵头，争取资金2亿元)
         got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
                         outline.section_of(sent.start)[1] if outline.nodes else "other", trace,
-                        kind=getattr(outline, "kind", "speech"),
-                        part=outline.part_at(sent.start) if hasattr(outline, "part_at") else None) if cues else []
+                        kind=kind, part=part) if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
