@@ -213,8 +213,13 @@ def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
 
 
 def _valid(m, text: str, group: str) -> bool:
-    its = [text[s:e] for s, e in zip(m.starts(f"{group}_it"), m.ends(f"{group}_it"))]
-    return bool(its) and all(_remembered(t, False) is not None for t in its)
+    """Every item of the subject is an addressee, and the last is no name cut before its head
+    (各局 of 各局处首长: the unit grammar reads 各局处)."""
+    spans = list(zip(m.starts(f"{group}_it"), m.ends(f"{group}_it")))
+    if not spans or not all(_remembered(text[s:e], False) is not None for s, e in spans):
+        return False
+    s, e = spans[-1]
+    return not (e < len(text) and text[e] in G().head_starts and unitnames.head_after(text, s, e) > e)
 
 
 def _remembered(text: str, city: bool) -> _Addr | None:
