@@ -213,8 +213,13 @@ def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
 
 
 def _valid(m, text: str, group: str) -> bool:
-    its = [text[s:e] for s, e in zip(m.starts(f"{group}_it"), m.ends(f"{group}_it"))]
-    return bool(its) and all(_remembered(t, False) is not None for t in its)
+    """Every item of the subject is an addressee, and the last is no name cut before its head
+    (各局 of 各局处首长: the unit grammar reads 各局处)."""
+    spans = list(zip(m.starts(f"{group}_it"), m.ends(f"{group}_it")))
+    if not spans or not all(_remembered(text[s:e], False) is not None for s, e in spans):
+        return False
+    s, e = spans[-1]
+    return not (e < len(text) and text[e] in G().head_starts and unitnames.head_after(text, s, e) > e)
 
 
 def _remembered(text: str, city: bool) -> _Addr | None:
@@ -600,6 +605,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     city = (doc.meta or {}).get("level") == "市"
     ref = (doc.meta or {}).get("meeting_date") or (doc.meta or {}).get("year")
     drafts: list[tuple[_Draft, Any]] = []
+    kind = getattr(outline, "kind", "speech")
     sentences = _pieces(outline.sentences)
     carry: list[_Addr] | None = None
     list_owner: list[_Addr] | None = None
@@ -617,10 +623,12 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
         cues = [m.start() + sent.start for m in g.quick.finditer(sent.text)]
         if not cues and continued and carry and g.framing.match(sent.text):
             cues = [sent.start]  # a ；-item that opens with a framing clause may carry the doer (framed_item)
+        part = outline.part_at(sent.start) if hasattr(outline, "part_at") else None
+        if part == "review" and kind in g.cues["reviews_assign_nothing"]:
+            cues = []  # a work report's review tells what was done (由X牵头，争取资金2亿元)
         got = _sentence(doc, sent, carry if continued else None, list_owner if is_item else None, city, cues,
                         outline.section_of(sent.start)[1] if outline.nodes else "other", trace,
-                        kind=getattr(outline, "kind", "speech"),
-                        part=outline.part_at(sent.start) if hasattr(outline, "part_at") else None) if cues else []
+                        kind=kind, part=part) if cues else []
         for d in got:
             drafts.append((d, sent))
         own = [d for d in got if not d.carried]
@@ -648,7 +656,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
     tasks = _tags(doc, tasks, city, ref, getattr(outline, "kind", "speech"))
-    tasks = _bracket_units(doc, tasks, city, ref, trace)
+    tasks = _bracket_units(doc, outline, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
     captions = _captions(doc.text)
@@ -978,8 +986,8 @@ def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
 
 def _r_after_role(st: _Sent, c: _Clause) -> str | None:
     """The doers after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实."""
-    if not (st.pending_roles and c.cued):
-        return None
+    if not (st.pending_roles and c.cued) or G().x["helpers_open"].match(c.text):
+        return None  # (…牵头，联合/会同Y、Z…: helpers, read when the role's work is taken)
     m = _run("subj_verb", c.text, c.masked)
     if not m:
         return None
@@ -1006,7 +1014,55 @@ def _r_by(st: _Sent, c: _Clause) -> str | None:
     act = m.group("act")
     if not s or any(p.search(act) for p in g.non_task) or g.past.search(act) or g.require_any.match(act):
         return None  # (由县长指示各单位…: the one named after 指示 is the doer)
-    return st.emit(_Draft(_subj_start(m, c.cs, st.text), c.ce, [a for a, _, _ in s], act))
+    addrs, end = [a for a, _, _ in s], c.ce
+    if g.framing.match(act) and c.idx + 1 < len(st.spans):
+        # 由县财政局根据…，县农委、县林业局等主管部门编制…: the doers listed after the framing join
+        ns, ne = st.spans[c.idx + 1]
+        more, at = _lead_units(st.text[ns:ne], ns, st.city)
+        if more and g.x["then_work"].match(st.text, ns + at):
+            addrs, end, act = addrs + more, ne, st.text[ns + at:ne]
+    return st.emit(_Draft(_subj_start(m, c.cs, st.text), end, addrs, act))
+
+
+def _lead_units(text: str, base: int, city: bool) -> tuple[list[_Addr], int]:
+    """The list of unit names that opens `text` (县农委、县供销合作社、县扶贫办等…), read by the
+    unit grammar, and where it ends; ([], 0) when no unit opens it."""
+    out: list[_Addr] = []
+    at = 0
+    for u in unitnames.find(text[:80], "市" if city else None):
+        if u.start != at:
+            break
+        a = _classified(u.text, city)
+        if a is None or a.kind != "unit":
+            break
+        a.start, a.end = base + u.start, base + u.end
+        out.append(a)
+        at = u.end
+        if at < len(text) and text[at] in "、和及与":
+            at += 1
+    if out and text[at - 1:at] in "、和及与":
+        at -= 1
+    return out, at
+
+
+def _r_referral(st: _Sent, c: _Clause) -> str | None:
+    """A case referred to the body that acts on it (…将屡教不改的门店报县城管执法大队依法查处):
+    the body is the doer, unlike a receiver that approves (报县政府审批)."""
+    g = G()
+    if not c.cued:
+        return None
+    m = g.x["referral"].search(c.text)
+    if not m:
+        return None
+    rest = c.text[m.end():]
+    found = unitnames.find(rest[:40], "市" if st.city else None)
+    if not found or found[0].start != 0 or not g.x["acts_on"].match(rest, found[0].end):
+        return None
+    a = _classified(found[0].text, st.city)
+    if a is None or a.kind != "unit":
+        return None
+    a.start, a.end = c.cs + m.end(), c.cs + m.end() + found[0].end
+    return st.emit(_Draft(c.cs + m.start(), c.ce, [a], rest[found[0].end:]))
 
 
 def _r_require(st: _Sent, c: _Clause) -> str | None:
@@ -1141,6 +1197,7 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
+    ClauseRule("referral", _r_referral, uncued=True),
     ClauseRule("bare_cue", _r_bare),
     ClauseRule("notice_recipients", _r_to_recipients),
     ClauseRule("carry_after_framing", _r_carry_after_framing),
@@ -1244,14 +1301,12 @@ def _helpers(text: str, city: bool, base: int) -> list[_Addr] | None:
 def _organised(act: str, city: bool, base: int, doers: list[_Addr]) -> list[_Addr]:
     """The units a doer organises to do the work (县森防办要组织应急、林业、公安等有关部门…):
     they are responsible, and the doer leads."""
-    om = G().x["organises"].match(act)
+    g = G()
+    om = g.x["organises"].match(act)
     if not om:
         return []
-    hm = _run("units_at_start", act[om.end():], group="o")
-    if not hm:
-        return []
-    got = [a for a, _, _ in _subject(hm, "o", city, base + om.end())]
-    if not got or any(a.kind != "unit" for a in got):
+    got, at = _lead_units(act[om.end():], base + om.end(), city)
+    if not got or not g.x["then_work"].match(act, om.end() + at):
         return []
     for a in doers:
         if a.kind == "unit" and a.role == "responsible":
@@ -1397,10 +1452,14 @@ def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list
         line_start = text.rfind("\n", 0, gs) + 1
         before = text[line_start:gs].rstrip(" （(【[")
         if before.strip(" \t：:"):
-            # the work is the sentence before the tag on the same line
-            cut = max(before.rfind(ch) for ch in "。；;！？") + 1
+            # the work is the sentence before the tag on the same line (the one its mark ends)
+            body = before.rstrip(" \t。；;！？")
+            cut = max(body.rfind(ch) for ch in "。；;！？") + 1
             a_start = line_start + cut
             a_end = line_start + len(before)
+            lm = g.list_item.match(text[a_start:a_end].lstrip(" \t　"))
+            if lm:  # 1．加快建设…（责任单位：X）: the item's number is no part of the work
+                a_start += len(text[a_start:a_end]) - len(text[a_start:a_end].lstrip(" \t　")) + lm.end()
         else:
             # the tag line follows the item it belongs to
             prev_end = line_start - 1
@@ -1450,6 +1509,9 @@ def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list
             continue
         s = a_start if a_end > a_start else gs
         ev_end = end
+        if deadline is None and a_end > a_start:  # 加快建设…，年底前投入运行。（责任单位：X）
+            dm = g.deadline.search(text, a_start, a_end)
+            deadline = dm.group(0) if dm else None
         tasks.append(Task(
             doc=doc.doc_id, evidence=text[s:ev_end], start=s, end=ev_end,
             action=_trim_action(text[a_start:a_end]) if a_end > a_start else "",
@@ -1517,13 +1579,14 @@ def _role_clause(value: str, read) -> list[_Addr] | None:
     return out or None
 
 
-def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
+def _bracket_units(doc, outline, tasks: list[Task], city: bool, ref, trace: list | None) -> list[Task]:
     """An item that ends in the unit that carries it, in brackets: …要准备寒冬送暖事宜。（民政局） ·
     1.新建城区停车位2000个。（县城管局牵头，县交通局配合）. The item is the work; the bracket
     names who does it (a role clause gives the roles). Tasks already read inside the item
     take the unit; the rest of the item with a cue word is a task of its own."""
     g = G()
     text = doc.text
+    kind = getattr(outline, "kind", "speech")
     for m in g.x["bracket_at_line_end"].finditer(text):
         val = m.group("val")
         ls = text.rfind("\n", 0, m.start()) + 1
@@ -1540,6 +1603,8 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         addrs = _role_clause(val, lambda v: _unit_list(v, city)) if roles else _unit_list(val, city, m.start("val"))
         if not addrs or a_start >= m.start():
             continue
+        if kind in ("work_report", "news") and outline.part_at(m.start()) == "review":
+            continue  # a unit after a result of the year reviewed is its credit, not its task
         tasks = [t for t in tasks if not (m.start() <= t.start < m.end())]  # the bracket read as a clause
         inside = [t for t in tasks if a_start <= t.start < m.start()]
         for t in inside:
@@ -1552,7 +1617,8 @@ def _bracket_units(doc, tasks: list[Task], city: bool, ref, trace: list | None) 
         body = text[rest:m.start()]
         found = [c.start() for c in (g.modal_any.search(body), g.require_any.search(body), g.role_any.search(body)) if c]
         cue = min(found) if found else None
-        if cue is None and (inside or not roles):
+        plain_list = kind in g.cues["duty_kinds"] or outline.part_at(m.start()) == "plan"
+        if cue is None and (inside or not (roles or plain_list)):
             continue  # nothing left to assign, or an item with no cue word (a heading, a figure)
         # the work starts at the sentence that holds the first cue (a topic sentence before it stays out)
         s = rest

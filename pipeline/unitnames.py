@@ -566,8 +566,8 @@ def head_after(text: str, s: int, e: int, level: str | None = None) -> int:
         if not text.startswith(head, e):
             continue
         end = e + len(head)
-        if h["nb"] is not None and h["nb"].match(text, end):
-            continue  # 局长, 处理: the word goes on past the head
+        if h["nb"] is not None and h["nb"].match(text, end) and text[s:end] not in g.alias:
+            continue  # 局长, 处理: the word goes on past the head (not past a name the lexicon knows: 各局处于…)
         if g.name_nb.match(text, end):
             continue
         u = _parse(text[s:end], rank)

@@ -181,3 +181,11 @@ def test_a_passage_the_page_repeats_is_one_task():
     text = "核心提示：\n县住建局要加快老旧小区改造。\n正文\n县住建局要加快老旧小区改造。\n县交通局要加快公路建设。"
     got = tasks_of(text)
     assert [t["evidence"] for t in got] == ["县住建局要加快老旧小区改造", "县交通局要加快公路建设"]
+
+
+def test_a_work_reports_review_assigns_nothing():
+    """The review of a work report tells what was done, even with a role word; its plan assigns."""
+    text = ("政府工作报告\n一、过去一年工作回顾\n过去的一年，由县发改局牵头，争取中央预算内资金2亿元。\n"
+            "二、今年工作安排\n由县住建局牵头，推进老旧小区改造。")
+    got = tasks_of(text)
+    assert [[u["name"] for u in t["units"]] for t in got] == [["县住建局"]]
