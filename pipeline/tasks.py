@@ -965,8 +965,8 @@ def _r_duty(st: _Sent, c: _Clause) -> str | None:
     if not m:
         return None
     act = m.group("act")
-    if g.past.search(act) or any(p.search(act) for p in g.non_task):
-        return None
+    if g.past.search(act) or g.x["negated"].search(act) or any(p.search(act) for p in g.non_task):
+        return None  # (done, or a problem found: 县交通局对…未进行检查)
     s = _subject(m, "s", st.city, c.cs, strict=True)
     if not s:
         return None
@@ -1597,6 +1597,8 @@ def _bracket_units(doc, outline, tasks: list[Task], city: bool, ref, trace: list
     g = G()
     text = doc.text
     kind = getattr(outline, "kind", "speech")
+    if kind == "news":
+        return tasks  # a bracket at a news paragraph's end credits its source (（县融媒体中心）)
     for m in g.x["bracket_at_line_end"].finditer(text):
         val = m.group("val")
         ls = text.rfind("\n", 0, m.start()) + 1
