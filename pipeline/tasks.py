@@ -184,12 +184,17 @@ def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
     cue = (g.modal_any if name == "subj_modal" else g.role_any).search(text, 2, 64)
     if cue is None or text[cue.start() - 1] not in g.head_ends:
         return None
-    m = pat.match(text)
-    if not m:
+    lead = g.x[f"span_lead_{name}"].match(text)
+    s0 = lead.end() if lead else 0
+    span = text[s0:cue.start()]
+    if not 2 <= len(span) <= 50 or g.x["span_stop"].search(span):
         return None
-    s0, span = m.start("s"), m.group("s")
+    if len(span) > 12 and not ("、" in span or "（" in span or any(ap in span for ap in unitnames.appositions())):
+        return None  # longer than one name, and no list, bracket or apposition: words, not a subject
     items = []
     members = unitnames.split(span)
+    if any(b - a > 24 for _, a, b in members):
+        return None  # no name is that long: words before the cue, not a subject
     for piece, a, b in members:
         if _remembered(piece, False) is None:
             # an apposition before the name: 沿线包片单位 + 县职教中心
@@ -208,6 +213,9 @@ def _by_unit_grammar(name: str, text: str) -> _SplitM | None:
     tail = span[last:]
     etc = (tail, s0 + last, s0 + len(span)) if tail.startswith("等") else None
     if tail and etc is None:
+        return None
+    m = pat.match(text)  # the whole rule, now that its subject reads (rarely reached)
+    if not m or m.start("s") != s0 or m.end("s") != s0 + len(span):
         return None
     return _SplitM(m, text, items, etc)
 
@@ -800,6 +808,8 @@ def _r_role(st: _Sent, c: _Clause) -> str | None:
     if not (c.cued and g.role_any.search(c.text)):
         return None
     m = _run("subj_role", c.text, c.masked)
+    if not m and g.x["by_after_topic"].search(c.text, 0, 12):
+        m = _run("subj_role_topic", c.text, c.masked)
     if not m:
         return None
     s = _subject(m, "s", st.city, c.cs)
@@ -955,8 +965,8 @@ def _r_duty(st: _Sent, c: _Clause) -> str | None:
     if not m:
         return None
     act = m.group("act")
-    if g.past.search(act) or any(p.search(act) for p in g.non_task):
-        return None
+    if g.past.search(act) or g.x["negated"].search(act) or any(p.search(act) for p in g.non_task):
+        return None  # (done, or a problem found: 县交通局对…未进行检查)
     s = _subject(m, "s", st.city, c.cs, strict=True)
     if not s:
         return None
@@ -1587,6 +1597,8 @@ def _bracket_units(doc, outline, tasks: list[Task], city: bool, ref, trace: list
     g = G()
     text = doc.text
     kind = getattr(outline, "kind", "speech")
+    if kind == "news":
+        return tasks  # a bracket at a news paragraph's end credits its source (（县融媒体中心）)
     for m in g.x["bracket_at_line_end"].finditer(text):
         val = m.group("val")
         ls = text.rfind("\n", 0, m.start()) + 1

@@ -169,6 +169,7 @@ def _g() -> _Grammar:
         _STATE[:] = [_build()]
         _read.cache_clear()
         _parse.cache_clear()
+        _split.cache_clear()
     return _STATE[0]
 
 
@@ -414,10 +415,11 @@ def split(text: str, level: str | None = None) -> list[tuple[str, int, int]]:
     before stands as a unit by itself (县农委和财政部门 → two), not inside a name
     (县商务和粮食局, 县经济合作和对外交流局 → one). A 等… tail is no member."""
     g = _g()
-    return _split(text, _rank(level, g))
+    return list(_split(text, _rank(level, g)))
 
 
-def _split(text: str, rank: int) -> list[tuple[str, int, int]]:
+@lru_cache(maxsize=20000)
+def _split(text: str, rank: int) -> tuple[tuple[str, int, int], ...]:
     g = _STATE[0]
     end = _etc_tail(text, g)
     out: list[tuple[str, int, int]] = []
@@ -429,7 +431,7 @@ def _split(text: str, rank: int) -> list[tuple[str, int, int]]:
                 y -= 1
             if y > x:
                 out.append((text[x:y], x, y))
-    return out
+    return tuple(out)
 
 
 def _etc_tail(text: str, g: _Grammar) -> int | None:
