@@ -849,8 +849,8 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
     """A subject and a modal cue: 各乡镇要… · 县住建局务必…"""
     g = G()
     mm = g.modal_any.search(c.text) if c.cued else None
-    if mm and mm.start() == 0 and not g.modal_any.search(c.text, 1):
-        return None  # the only cue opens the clause: no subject before it (要加快…)
+    if mm and mm.start() <= 1 and not g.modal_any.search(c.text, 2):
+        return None  # the only cue opens the clause, or follows one character: no subject before it (要加快…, 一要…, 都需…)
     m = _run("subj_modal", c.text, c.masked) if mm else None
     if not m or any(p.search(m.group("act")) for p in g.non_task):
         return None
@@ -979,7 +979,9 @@ def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
     各指标牵头单位，要… · 各位县领导，各乡镇、各部门，要…"""
     if len(c.text) > 60:
         return None
-    if not any(st.cued[k] and st.bare_at(k) for k in range(c.idx + 1, min(c.idx + 3, len(st.spans)))):
+    k = c.idx + 1
+    if not ((k < len(st.spans) and st.cued[k] and st.bare_at(k))
+            or (k + 1 < len(st.spans) and st.cued[k + 1] and st.bare_at(k + 1))):
         return None
     m = _run("subj_only", c.text, c.masked)
     if not m:
@@ -1039,8 +1041,10 @@ def _lead_units(text: str, base: int, city: bool) -> tuple[list[_Addr], int]:
     unit grammar, and where it ends; ([], 0) when no unit opens it."""
     out: list[_Addr] = []
     at = 0
-    for u in unitnames.find(text[:80], "市" if city else None):
-        if u.start != at:
+    text = text[:80]
+    while at < len(text):
+        u = unitnames.name_at(text, at, "市" if city else None)
+        if u is None:
             break
         a = _classified(u.text, city)
         if a is None or a.kind != "unit":
@@ -1065,14 +1069,14 @@ def _r_referral(st: _Sent, c: _Clause) -> str | None:
     if not m:
         return None
     rest = c.text[m.end():]
-    found = unitnames.find(rest[:40], "市" if st.city else None)
-    if not found or found[0].start != 0 or not g.x["acts_on"].match(rest, found[0].end):
+    u = unitnames.name_at(rest[:40], 0, "市" if st.city else None)
+    if u is None or not g.x["acts_on"].match(rest, u.end):
         return None
-    a = _classified(found[0].text, st.city)
+    a = _classified(u.text, st.city)
     if a is None or a.kind != "unit":
         return None
-    a.start, a.end = c.cs + m.end(), c.cs + m.end() + found[0].end
-    return st.emit(_Draft(c.cs + m.start(), c.ce, [a], rest[found[0].end:]))
+    a.start, a.end = c.cs + m.end(), c.cs + m.end() + u.end
+    return st.emit(_Draft(c.cs + m.start(), c.ce, [a], rest[u.end:]))
 
 
 def _r_require(st: _Sent, c: _Clause) -> str | None:

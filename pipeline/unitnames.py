@@ -509,6 +509,19 @@ def find(text: str, level: str | None = None) -> list[Unit]:
     return out
 
 
+def name_at(text: str, i: int = 0, level: str | None = None) -> Unit | None:
+    """The unit name that `find` would read starting at i, or None when find's first name
+    from i starts later or there is none (a lead-in or a role noun before a name: the name
+    starts after it). One position is tried, not the whole text."""
+    g = _g()
+    rank = _rank(level, g)
+    u = _at(text, i, rank, g) if _may_start(text, i, rank, g) else None
+    if u is not None and u.text in g.appositions and u.end < len(text) \
+            and _may_start(text, u.end, rank, g) and _at(text, u.end, rank, g) is not None:
+        return None  # 包片单位 + 县气象局: find keeps the name after the role noun
+    return u
+
+
 def _may_start(text: str, i: int, rank: int, g: _Grammar) -> bool:
     if _NONNAME.match(text, i):
         return False
