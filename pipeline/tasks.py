@@ -326,9 +326,29 @@ class _G:
     name_starts: frozenset = field(default_factory=frozenset)  # the first three characters of the others
     head_starts: frozenset = field(default_factory=frozenset)  # the first characters of organisation heads
     head_ends: frozenset = field(default_factory=frozenset)  # their last characters, and closing brackets
+    subject_ends: frozenset = field(default_factory=frozenset)  # the characters a subject can end with
     trie: Any = None
     lex_fn: Any = None  # the lexicon loader this grammar was built from
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
+
+
+# the word lists whose last characters end a subject item (subject_ends)
+_SUBJECT_HEAD_LISTS = ("open_unit_heads", "collective_heads", "specific_collective_heads", "modified_heads",
+                       "person_heads", "unit_person_heads", "post_titles", "etc_heads")
+
+
+def _may_hold_subject(c: "_Clause", after: str) -> bool:
+    """Could the subject grammar match clause c before `after` (after_subj_modal …)? Only where
+    that follows a character a subject can end with, or when the clause holds a lexicon name
+    (the token grammar reads those). A cheap superset: False means no match."""
+    g = G()
+    text, ends, pat = c.text, g.subject_ends, g.x[after]
+    for q in range(1, len(text) + 1):
+        if text[q - 1] in ends and pat.match(text, q):
+            return True
+    if c.masked[0] is None:
+        c.masked[0] = _mask_head(text)
+    return c.masked[0] != text
 
 
 def warm() -> None:
@@ -350,7 +370,7 @@ def G() -> _G:
         from hanlp_trie import Trie
 
         trie = Trie({n: True for n in names})
-    return _G(
+    g = _G(
         cues=c,
         plain=x,
         tokens=_grammar(c, tokens=True) if names else None,
@@ -390,6 +410,9 @@ def G() -> _G:
         trie=trie,
         lex_fn=lexicon.units,
     )
+    g.subject_ends = frozenset([*g.head_ends, *c["subject_last_chars"],
+                                *(str(w)[-1] for k in _SUBJECT_HEAD_LISTS for w in c[k])])
+    return g
 
 
 # ------------------------------------------------------------ addressees
@@ -807,7 +830,7 @@ def _r_role(st: _Sent, c: _Clause) -> str | None:
     g = G()
     if not (c.cued and g.role_any.search(c.text)):
         return None
-    m = _run("subj_role", c.text, c.masked)
+    m = _run("subj_role", c.text, c.masked) if _may_hold_subject(c, "after_subj_role") else None
     if not m and g.x["by_after_topic"].search(c.text, 0, 12):
         m = _run("subj_role_topic", c.text, c.masked)
     if not m:
@@ -851,7 +874,7 @@ def _r_modal(st: _Sent, c: _Clause) -> str | None:
     mm = g.modal_any.search(c.text) if c.cued else None
     if mm and mm.start() <= 1 and not g.modal_any.search(c.text, 2):
         return None  # the only cue opens the clause, or follows one character: no subject before it (要加快…, 一要…, 都需…)
-    m = _run("subj_modal", c.text, c.masked) if mm else None
+    m = _run("subj_modal", c.text, c.masked) if mm and _may_hold_subject(c, "after_subj_modal") else None
     if not m or any(p.search(m.group("act")) for p in g.non_task):
         return None
     s = _subject(m, "s", st.city, c.cs, strict=True)
@@ -983,7 +1006,7 @@ def _r_subject_alone(st: _Sent, c: _Clause) -> str | None:
     if not ((k < len(st.spans) and st.cued[k] and st.bare_at(k))
             or (k + 1 < len(st.spans) and st.cued[k + 1] and st.bare_at(k + 1))):
         return None
-    m = _run("subj_only", c.text, c.masked)
+    m = _run("subj_only", c.text, c.masked) if _may_hold_subject(c, "after_subj_only") else None
     if not m:
         return None
     s = _subject(m, "s", st.city, c.cs, strict=True)
