@@ -1234,7 +1234,7 @@ RULES: tuple[ClauseRule, ...] = (
     ClauseRule("doers_after_role", _r_after_role),
     ClauseRule("by_doer", _r_by),
     ClauseRule("require_doer", _r_require),
-    ClauseRule("referral", _r_referral, uncued=True),
+    ClauseRule("referral", _r_referral),
     ClauseRule("bare_cue", _r_bare),
     ClauseRule("notice_recipients", _r_to_recipients),
     ClauseRule("carry_after_framing", _r_carry_after_framing),
