@@ -37,6 +37,7 @@ _FLAGS = regex.V1
 
 
 _TOK_A, _TOK_B = "\ue001", "\ue000"  # a lexicon alias, masked: A B B …
+_TOKENS = frozenset((_TOK_A, _TOK_B))
 
 
 def _mask(text: str) -> str:
@@ -348,7 +349,14 @@ def _may_hold_subject(c: "_Clause", after: str) -> bool:
             return True
     if c.masked[0] is None:
         c.masked[0] = _mask_head(text)
-    return c.masked[0] != text
+    masked = c.masked[0]
+    if masked == text:
+        return False
+    # the token grammar: a subject may also end with a lexicon name (its token)
+    for q in range(1, len(masked) + 1):
+        if masked[q - 1] in _TOKENS and pat.match(masked, q):
+            return True
+    return False
 
 
 def warm() -> None:
@@ -921,7 +929,7 @@ def _r_imperative(st: _Sent, c: _Clause) -> str | None:
     im = g.imperative.search(c.text)
     if not im or im.start() < 2:  # the verb needs a doer before it
         return None
-    m = _run("subj_verb", c.text, c.masked)
+    m = _run("subj_verb", c.text, c.masked) if _may_hold_subject(c, "after_subj_verb") else None
     act = m.group("act") if m else ""
     if not (m and g.imperative.match(act) and not g.past.search(act)
             and not any(p.search(act) for p in g.non_task)):
@@ -1023,7 +1031,7 @@ def _r_after_role(st: _Sent, c: _Clause) -> str | None:
     """The doers after a role clause: 由应急牵头，气象…等部门及各乡镇街道抓好工作落实."""
     if not (st.pending_roles and c.cued) or G().x["helpers_open"].match(c.text):
         return None  # (…牵头，联合/会同Y、Z…: helpers, read when the role's work is taken)
-    m = _run("subj_verb", c.text, c.masked)
+    m = _run("subj_verb", c.text, c.masked) if _may_hold_subject(c, "after_subj_verb") else None
     if not m:
         return None
     s = _subject(m, "s", st.city, c.cs)
