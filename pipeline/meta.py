@@ -21,23 +21,25 @@ if TYPE_CHECKING:
 @cache
 def _rules() -> dict[str, Any]:
     r = lexicon.rules("meta.yaml")
+    # the patterns scanned over the whole text are word lists and classes: the standard library
+    # scans those about twice as fast (lexicon.words)
     return {
-        "title_hint": regex.compile(r["title_hint"]),
+        "title_hint": lexicon.words(r["title_hint"]),
         "title_end": regex.compile(r["title_end"]),
         "title_fallback": regex.compile(r["title_fallback"]),
         "quarter_names": list(r["quarter_names"]),
         "whole_year": r["whole_year"],
         "year": regex.compile(r["year"]),
         "dateline": regex.compile(r["dateline"]),
-        "quarter": regex.compile(r["quarter_words"]),
+        "quarter": lexicon.words(r["quarter_words"]),
         "qnum": dict(r["quarter_number"]),
-        "reported": regex.compile(r["reported"]),
-        "planning": regex.compile(r["planning"]),
-        "speaker": regex.compile(r["speaker"]),
-        "level_words": [(lv, regex.compile(p)) for lv, p in r["level_words"].items()],
+        "reported": lexicon.words(r["reported"]),
+        "planning": lexicon.words(r["planning"]),
+        "speaker": lexicon.words(r["speaker"]),
+        "level_words": [(lv, lexicon.words(p)) for lv, p in r["level_words"].items()],
         "suffix_level": dict(r["suffix_level"]),
         "locality": [(f["anchor"], regex.compile(f["pattern"])) for f in r["locality"]],
-        "not_place": regex.compile(r["not_place"]),
+        "not_place": lexicon.words(r["not_place"]),
     }
 
 
