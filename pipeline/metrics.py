@@ -62,6 +62,12 @@ class _Grammar:
     word_after_unit: dict[str, set]
 
 
+# patterns of metric_cues.yaml only tried with match or search, many times a speech: compiled
+# by the standard library where it reads them alike (lexicon.gate)
+_GATES = ("goal_intro", "worth_a_look", "directive", "deadline_lead", "not_a_name", "size_class",
+          "size_class_after", "each_lead", "target_comparator")
+
+
 @cache
 def grammar() -> _Grammar:
     """The compiled metric grammar (rules/measures.yaml and rules/metric_cues.yaml), built once."""
@@ -78,6 +84,8 @@ def grammar() -> _Grammar:
         "units": units, "scopes": scopes, "plain_scopes": plain_scopes,
         "approx_before": _alt(m["approx_before"]),
     })
+    for name in _GATES:
+        x[name] = lexicon.gate(x[name])
     tiers = "|".join(c["tiers"])
     growth_words = _alt(c["growth_up"] + c["growth_down"])
     return _Grammar(
@@ -87,7 +95,7 @@ def grammar() -> _Grammar:
         period=regex.compile("|".join(f"(?:{p})" for p in m["periods"])),
         deadline=regex.compile("|".join(f"(?:{p})" for p in c["deadlines"])),
         modality=[(mod, regex.compile(_alt(ws))) for mod, ws in c["modality"].items()],
-        not_modality=regex.compile(_alt(c.get("not_modality") or ["\0"])),
+        not_modality=lexicon.gate(regex.compile(_alt(c.get("not_modality") or ["\0"]))),
         growth_down=frozenset(c["growth_down"]),
         delta_down=frozenset(c["delta_down"]),
         rank_falls=frozenset(c["rank_falls"]),

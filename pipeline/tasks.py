@@ -333,6 +333,10 @@ class _G:
     seen: dict = field(default_factory=dict)  # classify() of names already read: {(text, city): _Addr or None}
 
 
+# patterns of task_cues.yaml only tried with match or search, many times a speech: compiled by
+# the standard library where it reads them alike (lexicon.gate)
+_GATES = ("bare", "after_subj_modal", "after_subj_role", "after_subj_only", "after_subj_verb")
+
 # the word lists whose last characters end a subject item (subject_ends)
 _SUBJECT_HEAD_LISTS = ("open_unit_heads", "collective_heads", "specific_collective_heads", "modified_heads",
                        "person_heads", "unit_person_heads", "post_titles", "etc_heads")
@@ -373,6 +377,8 @@ def G() -> _G:
     role_words = {w: r for r, ws in c["roles"].items() for w in ws}
     tag_role = {w: r for r, ws in c["tags"].items() for w in ws}
     x = _grammar(c, tokens=False)
+    for name in _GATES:
+        x[name] = lexicon.gate(x[name])
     trie = None
     if names:
         from hanlp_trie import Trie
@@ -386,14 +392,14 @@ def G() -> _G:
         act_lead=regex.compile(c["action_lead"]),
         act_support=regex.compile(c["action_support"]),
         act_role=x["act_role"],
-        non_task=[regex.compile(p) for p in c["non_task_actions"]],
+        non_task=[lexicon.gate(regex.compile(p)) for p in c["non_task_actions"]],
         other_level=regex.compile(c["other_level"]),
         never=frozenset(c["never_addressee"]),
         generic_person=x["generic_person"],
         generic_post=x["generic_post"],
-        framing=regex.compile(c["framing_clause"]),
-        list_intro=regex.compile(c["list_intro"]),
-        list_item=regex.compile(c["list_item"]),
+        framing=lexicon.gate(regex.compile(c["framing_clause"])),
+        list_intro=lexicon.gate(regex.compile(c["list_intro"])),
+        list_item=lexicon.gate(regex.compile(c["list_item"])),
         # longest first as expanded (a list fragment would order them as written: 每月{date_num}日
         # is longer than 每月 only once expanded)
         deadline=regex.compile(_alt(c["deadlines"])),
@@ -404,7 +410,7 @@ def G() -> _G:
         quick=x["quick"],
         role_any=lexicon.words(_lit(role_words)),
         imperative=lexicon.words(_alt(c["imperative_verbs"])),
-        past=regex.compile(c["past_markers"]),
+        past=lexicon.gate(regex.compile(c["past_markers"])),
         modal_any=lexicon.words(_alt(c["modal_core"])),
         require_any=lexicon.words(c["require_verbs"]),
         x=x,
