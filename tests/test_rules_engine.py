@@ -70,3 +70,23 @@ def test_extract_explain_on_the_command_line(tmp_path):
     assert any(d["stage"] == "task" and d["outcome"].startswith("dropped") for d in decisions)
     only_tasks = CliRunner().invoke(main, ["extract", str(f), "--explain", "--type", "task", "--format", "jsonl"])
     assert {json.loads(x)["stage"] for x in only_tasks.output.splitlines()} == {"document", "task"}
+
+
+def test_a_gate_is_read_alike_by_either_engine_and_regex_only_syntax_stays():
+    import re
+
+    import regex
+
+    from pipeline import lexicon
+
+    g = tasks.G()
+    bare = g.plain["bare"]
+    assert isinstance(bare, re.Pattern)  # a modal cue after lead adverbs: plain syntax
+    slow = regex.compile(bare.pattern, regex.V1)
+    for clause in ("同时要加快推进老旧小区改造", "二要压实属地责任", "各乡镇要抓好秋粮收购", "年内要完成全部整改"):
+        a, b = bare.match(clause), slow.match(clause)
+        assert (a and (a.span(), a.group("act"))) == (b and (b.span(), b.group("act")))
+    han = regex.compile(r"[\p{Han}--[的要]]{2,4}局")  # a set operation and a property: regex only
+    assert lexicon.gate(han) is han
+    assert lexicon.gate(regex.compile(r"(?P<x>a)|(?P<x>b)")).pattern == "(?P<x>a)|(?P<x>b)"
+    assert isinstance(lexicon.gate(regex.compile(r"(?P<x>a)|(?P<x>b)")), regex.Pattern)
