@@ -54,14 +54,47 @@ def rx(pattern: str) -> regex.Pattern:
 
 _STD_FLAGS = {regex.I: re.I, regex.M: re.M, regex.S: re.S, regex.X: re.X}
 _REGEX_ONLY = ("--", "&&", "||", "~~", "[[", "\\p", "\\P", "\\m", "\\M", "\\G", "\\K", "(?|", "(?V", "(?r")
+_HAN = "\\p{Han}"
+
+
+@cache
+def _han_ranges() -> str:
+    """The Han script as the inside of a character class (rules/fragments.yaml)."""
+    return str((_read(FRAGMENTS_FILE, missing_ok=True) or {}).get("han_script_ranges") or "")
+
+
+def _std_han(src: str) -> str:
+    """`src` with each \\p{Han} written as code point ranges (inside a class, as its members)."""
+    ranges = _han_ranges()
+    out, depth, i = [], 0, 0
+    while i < len(src):
+        if src.startswith(_HAN, i):
+            out.append(ranges if depth else f"[{ranges}]")
+            i += len(_HAN)
+            continue
+        ch = src[i]
+        if ch == "\\":
+            out.append(src[i : i + 2])
+            i += 2
+            continue
+        if ch == "[" and not depth:
+            depth = 1
+        elif ch == "]" and depth:
+            depth = 0
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def gate(pattern: regex.Pattern) -> "re.Pattern | regex.Pattern":
     """A gate (a pattern only ever tried with match or search, its groups read with group,
     start, end and span) compiled by the standard library when it reads the pattern alike:
     on a clause its call costs about a third of regex's. Patterns with regex-only syntax (set
-    operations, \\p{…}, repeated group names, variable lookbehinds …) stay as they are."""
+    operations, other \\p{…} properties, repeated group names, variable lookbehinds …) stay as
+    they are; \\p{Han} is written as its code point ranges."""
     src = pattern.pattern
+    if _HAN in src and _han_ranges():
+        src = _std_han(src)
     if any(tok in src for tok in _REGEX_ONLY):
         return pattern
     flags = 0

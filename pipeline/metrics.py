@@ -65,7 +65,7 @@ class _Grammar:
 # patterns of metric_cues.yaml only tried with match or search, many times a speech: compiled
 # by the standard library where it reads them alike (lexicon.gate)
 _GATES = ("goal_intro", "worth_a_look", "directive", "deadline_lead", "not_a_name", "size_class",
-          "size_class_after", "each_lead", "target_comparator")
+          "size_class_after", "each_lead", "target_comparator", "indicator_subject")
 
 
 @cache

@@ -90,3 +90,26 @@ def test_a_gate_is_read_alike_by_either_engine_and_regex_only_syntax_stays():
     assert lexicon.gate(han) is han
     assert lexicon.gate(regex.compile(r"(?P<x>a)|(?P<x>b)")).pattern == "(?P<x>a)|(?P<x>b)"
     assert isinstance(lexicon.gate(regex.compile(r"(?P<x>a)|(?P<x>b)")), regex.Pattern)
+
+
+def test_the_han_ranges_of_the_gates_are_the_han_script_of_regex():
+    import re
+
+    import regex
+
+    from pipeline import lexicon
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    by_regex = regex.sub(r"\P{Han}+", "", every)
+    by_ranges = re.sub(f"[^{lexicon._han_ranges()}]+", "", every)
+    assert len(by_regex) > 90000 and by_ranges == by_regex
+    # a gate with \p{Han} (alone, and inside a class) is compiled by the standard library and reads alike
+    assert isinstance(tasks.G().x["referral"], re.Pattern)
+    for src in (r"(?:报|移交|交由)(?=\p{Han})", r"[\p{Han}\d]{2}后报"):
+        slow = regex.compile(src)
+        fast = lexicon.gate(slow)
+        assert isinstance(fast, re.Pattern)
+        for clause in ("对屡教不改的门店报县城管执法大队依法查处", "报县政府审批", "交由县财政局统筹", "报，",
+                       "县法制办审查后报县委常委会议研究", "3日后报送"):
+            a, b = fast.search(clause), slow.search(clause)
+            assert (a and a.span()) == (b and b.span())
