@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -259,6 +260,34 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _serve(db: Path):
+    """`speechminer serve` on a free loopback port: (process, base URL)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "serve",
+                             "--db", str(db), "--port", str(port)],
+                            cwd=str(ROOT), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def _served(db: Path):
+    """`speechminer serve` answering on a free loopback port, and a fresh Chromium profile:
+    (base URL, profile folder); the server is stopped and the profile removed afterwards."""
+    proc, base = _serve(db)
+    profile = tempfile.mkdtemp(prefix="speechminer-chromium-")
+    try:
+        _wait(f"{base}/-/versions.json", proc)
+        yield base, profile
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 def test_browser_tasks_of_a_unit(db):
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         pytest.skip(f"Chromium not installed ({CHROMIUM}; `apt-get install chromium`, as .ci/run does)")
@@ -266,15 +295,7 @@ def test_browser_tasks_of_a_unit(db):
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package not installed "
                                    "(pip install -e '.[test]')")
     exe = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "serve",
-                             "--db", str(db), "--port", str(port)],
-                            cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    profile = tempfile.mkdtemp(prefix="speechminer-chromium-")
-    try:
-        _wait(f"{base}/-/versions.json", proc)
+    with _served(db) as (base, profile):
         with sync_api.sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(
                 profile, executable_path=exe, headless=True, args=CHROMIUM_ARGS,
@@ -306,23 +327,6 @@ def test_browser_tasks_of_a_unit(db):
         assert all(s.strip() for s in sentences)
         assert href and href.startswith("/t/speeches/")
         assert (OUTPUTS / "serve-tasks.png").stat().st_size > 10_000
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def _serve(db: Path):
-    """`speechminer serve` on a free loopback port: (process, base URL)."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "serve",
-                             "--db", str(db), "--port", str(port)],
-                            cwd=str(ROOT), env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def test_browser_chart_of_an_indicator_offline(db):
@@ -334,8 +338,6 @@ def test_browser_chart_of_an_indicator_offline(db):
     pytest.importorskip("vl_convert", reason="vl-convert not installed (pip install 'speechminer[web]')")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package not installed")
     exe = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    proc, base = _serve(db)
-    profile = tempfile.mkdtemp(prefix="speechminer-chromium-")
     outside: list[str] = []
 
     def only_loopback(route):
@@ -346,8 +348,7 @@ def test_browser_chart_of_an_indicator_offline(db):
             outside.append(url)
             route.abort()
 
-    try:
-        _wait(f"{base}/-/versions.json", proc)
+    with _served(db) as (base, profile):
         with sync_api.sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(
                 profile, executable_path=exe, headless=True, args=CHROMIUM_ARGS,
@@ -375,10 +376,3 @@ def test_browser_chart_of_an_indicator_offline(db):
         assert any("目标" in p for p in points) and any("结果" in p for p in points)
         assert any("2016" in p for p in points) and any("2017" in p for p in points)
         assert (OUTPUTS / "serve-chart.png").stat().st_size > 10_000
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
