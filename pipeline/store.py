@@ -682,15 +682,24 @@ class Store:
             params += keys
         return "(" + " OR ".join(conds) + ")", params
 
+    def _filters(self, indicator: str | None, alias: str, locality: str | None, since: str | None,
+                 until: str | None) -> tuple[list[str], list]:
+        """The WHERE conditions (and their parameters) of an indicator (alias aware, on records
+        `alias`) and of the speeches' place and dates."""
+        indicator = query_text("indicator", indicator)
+        conds, params = [], []
+        if indicator:
+            w, p = self._indicator_clause(indicator, alias)
+            conds.append(w)
+            params += p
+        sc, sp = self._speech_filters(locality, since, until)
+        return conds + sc, params + sp
+
     def targets(self, indicator: str | None = None, unit: str | None = None, locality: str | None = None,
                 since: str | None = None, until: str | None = None):
         """Quantified targets, optionally of one indicator (alias aware) and one responsible unit."""
-        indicator, unit = query_text("indicator", indicator), query_text("unit", unit)
-        conds, params = [], []
-        if indicator:
-            w, p = self._indicator_clause(indicator, "g")
-            conds.append(w)
-            params += p
+        unit = query_text("unit", unit)
+        conds, params = self._filters(indicator, "g", locality, since, until)
         if unit:
             res = self.resolve_unit(unit)
             names = sorted(set(res["folds"]) | set(res["names"]))
@@ -698,9 +707,6 @@ class Store:
             if sub:
                 conds.append("(" + " OR ".join(sub) + ")")
                 params += names
-        sc, sp = self._speech_filters(locality, since, until)
-        conds += sc
-        params += sp
         sql = ("SELECT s.doc, s.title, s.locality, s.period, s.meeting_date, g.section, g.indicator, g.indicator_key, "
                "g.measure, g.direction, g.comparator, g.value, g.masked, g.unit, g.deadline, g.deadline_from AS period_start, "
                "g.deadline_to AS period_end, g.modality, g.owners, se.text AS sentence, "
@@ -713,15 +719,7 @@ class Store:
     def metrics(self, indicator: str | None = None, locality: str | None = None,
                 since: str | None = None, until: str | None = None):
         """Reported values as a time series across speeches (ordered by meeting date)."""
-        indicator = query_text("indicator", indicator)
-        conds, params = [], []
-        if indicator:
-            w, p = self._indicator_clause(indicator, "m")
-            conds.append(w)
-            params += p
-        sc, sp = self._speech_filters(locality, since, until)
-        conds += sc
-        params += sp
+        conds, params = self._filters(indicator, "m", locality, since, until)
         sql = ("SELECT s.meeting_date, s.period AS speech_period, s.locality, s.doc, m.indicator, m.indicator_key, "
                "m.period, m.period_start, m.period_end, m.measure, m.value, m.masked, m.unit, m.direction, "
                "m.rank_scope, m.rank_position, m.rank_from_bottom, m.rank_tier, m.compare_to, m.evidence, "
@@ -752,15 +750,7 @@ class Store:
               until: str | None = None):
         """Each stored target beside the result a later speech of the same place reported for its
         indicator, measure and period, with a status (met, missed, unclear, no report yet; see track.py)."""
-        indicator = query_text("indicator", indicator)
-        conds, params = [], []
-        if indicator:
-            w, p = self._indicator_clause(indicator, "g")
-            conds.append(w)
-            params += p
-        sc, sp = self._speech_filters(locality, since, until)
-        conds += sc
-        params += sp
+        conds, params = self._filters(indicator, "g", locality, since, until)
         return self._read(track_mod.track_sql(" AND ".join(conds) or "1"), params)
 
     def search(self, text: str, limit: int = 200, locality: str | None = None):
