@@ -955,10 +955,9 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
             passed.append((cs, ce))
             if times is None and events:
                 times = _times(sent.text, g)
-                for pcs, pce in passed[:-1]:
-                    period, deadline = _time_in_clause(text, sent.start, pcs, pce, times, period, deadline, x)
-            if times is not None:
-                period, deadline = _time_in_clause(text, sent.start, cs, ce, times, period, deadline, x)
+                period, deadline = _time_after(text, sent.start, passed, times, period, deadline, x)
+            elif times is not None:
+                period, deadline = _time_after(text, sent.start, passed[-1:], times, period, deadline, x)
             if not events:
                 named, np_, scope_ = _topic(clause)
                 if named:
@@ -1096,9 +1095,7 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
                     last_np = np
             prev_cs = cs
         if times is None and joined:  # (the next sentence, joined by ；, takes this one's period)
-            times = _times(sent.text, g)
-            for pcs, pce in passed:
-                period, deadline = _time_in_clause(text, sent.start, pcs, pce, times, period, deadline, x)
+            period, deadline = _time_after(text, sent.start, passed, _times(sent.text, g), period, deadline, x)
         para = (sent.paragraph, last_np)
         semi_period = period
     return metrics, targets
@@ -1109,25 +1106,27 @@ def _times(sentence: str, g: _Grammar) -> tuple[list, list]:
     return [m.span() for m in g.period.finditer(sentence)], [m.span() for m in g.deadline.finditer(sentence)]
 
 
-def _time_in_clause(text: str, ss: int, cs: int, ce: int, times: tuple[list, list], period, deadline, x: dict):
-    """The period and deadline in force after clause text[cs:ce] of the sentence starting at ss:
-    the last period written in it (not a baseline or a whole: 较一季度, 全年投资计划的52%) and the
-    last deadline, else those in force before it."""
+def _time_after(text: str, ss: int, spans: list[tuple[int, int]], times: tuple[list, list], period, deadline,
+                x: dict):
+    """The period and deadline in force after the clauses `spans` of the sentence starting at ss,
+    read in order: the last period written in them (not a baseline or a whole: 较一季度,
+    全年投资计划的52%) and the last deadline, else those in force before them."""
     periods, deadlines = times
-    clause = text[cs:ce]
-    rs, re_ = cs - ss, ce - ss
-    for a, b in periods:
-        if a < rs or b > re_:
-            continue
-        a, b = a - rs, b - rs
-        if clause[max(0, a - 1) : a] in ("较", "比", "与", "同", "和", "于") or (
-                clause[max(0, a - 1) : a] in ("从", "由", "是", "为") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排") \
-                or x["whole_after"].match(clause, b):
-            continue  # 较一季度, 与年初确定的目标, 完成全年投资计划的52%: a baseline or a whole, not the period
-        period = clause[a:b]
-    for a, b in deadlines:
-        if rs <= a and b <= re_:
-            deadline = text[cs + a - rs : cs + b - rs]
+    for cs, ce in spans:
+        clause = text[cs:ce]
+        rs, re_ = cs - ss, ce - ss
+        for a, b in periods:
+            if a < rs or b > re_:
+                continue
+            a, b = a - rs, b - rs
+            if clause[max(0, a - 1) : a] in ("较", "比", "与", "同", "和", "于") or (
+                    clause[max(0, a - 1) : a] in ("从", "由", "是", "为") and clause[b : b + 1] in ("的", "第")) or clause[b : b + 2] in ("同期", "相比", "确定", "安排") \
+                    or x["whole_after"].match(clause, b):
+                continue  # 较一季度, 与年初确定的目标, 完成全年投资计划的52%: a baseline or a whole, not the period
+            period = clause[a:b]
+        for a, b in deadlines:
+            if rs <= a and b <= re_:
+                deadline = text[cs + a - rs : cs + b - rs]
     return period, deadline
 
 

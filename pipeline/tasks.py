@@ -348,18 +348,19 @@ def _may_hold_subject(c: "_Clause", after: str) -> bool:
     that follows a character a subject can end with, or when the clause holds a lexicon name
     (the token grammar reads those). A cheap superset: False means no match."""
     g = G()
-    text, ends, pat = c.text, g.subject_ends, g.x[after]
-    for q in range(1, len(text) + 1):
-        if text[q - 1] in ends and pat.match(text, q):
-            return True
+    text, pat = c.text, g.x[after]
+    if _follows_one_of(text, g.subject_ends, pat):
+        return True
     if c.masked[0] is None:
         c.masked[0] = _mask_head(text)
-    masked = c.masked[0]
-    if masked == text:
-        return False
     # the token grammar: a subject may also end with a lexicon name (its token)
-    for q in range(1, len(masked) + 1):
-        if masked[q - 1] in _TOKENS and pat.match(masked, q):
+    return c.masked[0] != text and _follows_one_of(c.masked[0], _TOKENS, pat)
+
+
+def _follows_one_of(text: str, chars: frozenset, pat) -> bool:
+    """Does `pat` match right after one of `chars` somewhere in text?"""
+    for q in range(1, len(text) + 1):  # (a plain loop: this runs for most clauses with a cue)
+        if text[q - 1] in chars and pat.match(text, q):
             return True
     return False
 
