@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from functools import lru_cache
 
 import regex
 
@@ -237,6 +238,7 @@ def part_years(role: str | None, cue: str | None, ref=None, kind: str | None = N
     return None
 
 
+@lru_cache(maxsize=4096)  # a pure function of its words and context, asked again for most records of a speech
 def resolve_period(text: str | None, ref=None, *, role: str | None = None, cue: str | None = None,
                    kind: str | None = None, deadline: bool = False) -> tuple[str, str] | None:
     """(start_iso, end_iso) of a period or a deadline as written, in its context; None when the

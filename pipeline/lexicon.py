@@ -11,7 +11,7 @@ import re
 import threading
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import regex
 import yaml
@@ -86,12 +86,100 @@ def _std_han(src: str) -> str:
     return "".join(out)
 
 
+def _syntax(src: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, depth) of each character of `src` outside classes and escapes; depth
+    is the number of groups around it (for a parenthesis: around the group it opens or closes)."""
+    depth, in_class, i = 0, False, 0
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            first = i + 1 + (src[i + 1 : i + 2] == "^")
+            if src[first : first + 1] == "]":
+                i = first  # a ] first in a class is a member
+        else:
+            if ch == ")":
+                depth -= 1
+            yield i, ch, depth
+            if ch == "(":
+                depth += 1
+        i += 1
+
+
+def _alternatives(src: str) -> list[str]:
+    """`src` cut at its top-level | (not inside a group or a class)."""
+    cuts = [i for i, ch, depth in _syntax(src) if ch == "|" and depth == 0]
+    return [src[a + 1 : b] for a, b in zip([-1] + cuts, cuts + [len(src)])]
+
+
+def _group_end(src: str) -> int:
+    """Where the group that opens `src` closes (the index after its `)`), or -1."""
+    return next((i + 1 for i, ch, depth in _syntax(src) if ch == ")" and depth == 0), -1)
+
+
+def _opening_char(alt: str) -> str | None:
+    """The literal character `alt` opens with, as written (一, \\*), when no quantifier follows it."""
+    if not alt or alt[0] in "()[]|.^$?*+{":
+        return None
+    tok = alt[:2] if alt[0] == "\\" else alt[0]
+    if tok[0] == "\\" and (len(tok) < 2 or tok[1].isalnum()):
+        return None  # \\d, \\p{…}, \\b …: no single character
+    return None if alt[len(tok) : len(tok) + 1] in ("?", "*", "+", "{") else tok
+
+
+def _written_out(src: str) -> list[str]:
+    """The alternatives of `src`, those that open with a plain group of alternatives written
+    out, in order: (?:要求|责成)做好|牵头 → 要求做好, 责成做好, 牵头."""
+    out = []
+    for alt in _alternatives(src):
+        end = _group_end(alt) if alt.startswith("(?:") else -1
+        if end < 0 or alt[end : end + 1] in ("?", "*", "+", "{"):
+            out.append(alt)
+            continue
+        for inner in _alternatives(alt[3 : end - 1]):
+            out += _written_out(inner + alt[end:])
+    return out
+
+
+def spread(src: str) -> str:
+    """The alternation `src` rewritten for a scanner: groups of alternatives that open an
+    alternative are written out, then neighbouring alternatives that open with the same character
+    share it: (?:要求|责成)做好|要件|牵头 → 要(?:求做好|件)|责成做好|牵头. It matches what `src`
+    matches, with the same preference (two alternatives that open with different characters never
+    match at one place). Where every alternative opens with a character, the standard library's
+    scanner skips to the characters that can start a match and then tries one branch for it."""
+    out: list[str] = []
+    run: dict[str, list[str]] = {}  # a run of alternatives that open with a character, by that character
+
+    def close_run() -> None:
+        for tok, rests in run.items():
+            out.append(tok + (rests[0] if len(rests) == 1 else "(?:" + "|".join(rests) + ")"))
+        run.clear()
+
+    for alt in _written_out(src):
+        tok = _opening_char(alt)
+        if tok is None:
+            close_run()
+            out.append(alt)
+        else:
+            run.setdefault(tok, []).append(alt[len(tok) :])
+    close_run()
+    return "|".join(out)
+
+
 def gate(pattern: regex.Pattern) -> "re.Pattern | regex.Pattern":
-    """A gate (a pattern only ever tried with match or search, its groups read with group,
-    start, end and span) compiled by the standard library when it reads the pattern alike:
-    on a clause its call costs about a third of regex's. Patterns with regex-only syntax (set
-    operations, other \\p{…} properties, repeated group names, variable lookbehinds …) stay as
-    they are; \\p{Han} is written as its code point ranges."""
+    """A gate (a pattern only ever tried with match, search, finditer or sub, its groups read with
+    group, groupdict, start, end and span, never captures or starts) compiled by the standard
+    library when it reads the pattern alike: on a clause its call costs about a third of regex's,
+    and a named group is read without the exception regex raises and clears inside each lookup.
+    Patterns with regex-only syntax (set operations, other \\p{…} properties, repeated group
+    names, variable lookbehinds …) stay as they are; \\p{Han} is written as its code point
+    ranges, and the alternation is spread (see `spread`) when that compiles."""
     src = pattern.pattern
     if _HAN in src and _han_ranges():
         src = _std_han(src)
@@ -101,10 +189,71 @@ def gate(pattern: regex.Pattern) -> "re.Pattern | regex.Pattern":
     for rf, sf in _STD_FLAGS.items():
         if pattern.flags & rf:
             flags |= sf
-    try:
-        return re.compile(src, flags)
-    except re.error:
-        return pattern
+    wide = spread(src) if not flags & re.I else src
+    for candidate in ((wide, src) if wide != src and len(wide) <= 8 * len(src) + 2000 else (src,)):
+        try:
+            return re.compile(candidate, flags)
+        except re.error:  # (a named group written out twice, …)
+            continue
+    return pattern
+
+
+# what first_chars cannot read from the characters written in a pattern: classes by property
+# or negation, any character, case folding, look-arounds (a match may start after what it reads)
+_FIRST_UNKNOWN = ("[^", "(?<", "(?=", "(?!", "(?i", "(?f", "(?x")
+
+
+_ANY_DIGIT = regex.compile(r"\d")
+_RANGE = regex.compile(r"(?<!\\)(.)-([^\]\\])")
+
+
+def first_chars(pattern: "re.Pattern | regex.Pattern") -> frozenset[str] | None:
+    """The characters a match of `pattern` can start with, every decimal digit written as "0"
+    (compare with `chars_of`), or None when that is not known.
+
+    The candidates are the characters written in the pattern (each member of a range too), and
+    "0" where it uses \\d; each is kept when a match can begin with it (a partial match). Patterns
+    with other escapes, properties, negated classes, ., ^, look-arounds or case folding, and
+    patterns that match the empty string, give None. A text whose `chars_of` holds none of them
+    cannot hold a match: a set test before a search."""
+    src = pattern.pattern
+    if not isinstance(src, str) or pattern.flags & (re.I | regex.I) or any(t in src for t in _FIRST_UNKNOWN):
+        return None
+    cands: set[str] = set()
+    i = 0
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            nxt = src[i + 1 : i + 2]
+            if nxt == "d":
+                cands.add("0")
+            elif not nxt or nxt.isalnum():
+                return None  # \\p{…}, \\w, \\s, \\b, \\n, \\u…, a back-reference
+            else:
+                cands.add(nxt)
+            i += 2
+            continue
+        if ch in ".^":
+            return None
+        cands.add(ch)
+        i += 1
+    for m in _RANGE.finditer(src):
+        lo, hi = ord(m.group(1)), ord(m.group(2))
+        if hi - lo > 5000:
+            return None
+        cands.update(chr(c) for c in range(lo, hi + 1))
+    probe = regex.compile(src)
+    if probe.match(""):
+        return None
+    return frozenset(c for c in cands if probe.match(c, partial=True))
+
+
+def chars_of(text: str) -> set[str]:
+    """The characters of `text`, with "0" added when it holds any decimal digit (see first_chars)."""
+    chars = set(text)
+    if _ANY_DIGIT.search(text):
+        chars.add("0")
+    return chars
 
 
 def words(pattern: str) -> re.Pattern:

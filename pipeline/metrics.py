@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import regex
@@ -60,12 +60,10 @@ class _Grammar:
     weak_after_han: frozenset
     policy_after: regex.Pattern
     word_after_unit: dict[str, set]
+    # the characters each anchor's match can start with (lexicon.first_chars; None: not known)
+    anchor_starts: dict = field(default_factory=dict)
 
 
-# patterns of metric_cues.yaml only tried with match or search, many times a speech: compiled
-# by the standard library where it reads them alike (lexicon.gate)
-_GATES = ("goal_intro", "worth_a_look", "directive", "deadline_lead", "not_a_name", "size_class",
-          "size_class_after", "each_lead", "target_comparator", "indicator_subject")
 
 
 @cache
@@ -84,11 +82,13 @@ def grammar() -> _Grammar:
         "units": units, "scopes": scopes, "plain_scopes": plain_scopes,
         "approx_before": _alt(m["approx_before"]),
     })
-    for name in _GATES:
+    # every pattern of metric_cues.yaml is tried with match, search, finditer or sub, many times a
+    # speech: each is compiled by the standard library where it reads it alike (lexicon.gate)
+    for name in x:
         x[name] = lexicon.gate(x[name])
     tiers = "|".join(c["tiers"])
     growth_words = _alt(c["growth_up"] + c["growth_down"])
-    return _Grammar(
+    g = _Grammar(
         x=x,
         cues=c,
         unit_kind=kind,
@@ -126,6 +126,7 @@ def grammar() -> _Grammar:
         policy_after=regex.compile(_alt(m["policy_after"])),
         word_after_unit={u: set(v) for u, v in (m.get("word_after_unit") or {}).items()},
     )
+    return replace(g, anchor_starts={k: lexicon.first_chars(p) for k, p in g.anchors.items()})
 
 
 def warm() -> None:
@@ -155,22 +156,39 @@ class _Event:
 
 
 @cache
-def _can_hold() -> regex.Pattern:
+def _can_hold() -> tuple:
     """What a clause needs for any event pattern to match in it (a superset, built from the
     same rules): a digit, a placeholder or 百分之; a Chinese numeral in a position some
     pattern reads one (before a unit, after 第/前/后 or a bounding verb); or one of the
     wordings that state a measure without a number (tiers, grades, 无一人, 负增长, 翻番).
     Most clauses of a speech hold a 一 or 万 only inside words (进一步, 千方百计): they skip
-    every pattern at the cost of this one search."""
+    every pattern at the cost of these searches.
+
+    Two scans the standard library does fast (lexicon.gate): figures and placeholders, and the
+    words, each opening with a character (a numeral is read from the last one before its unit,
+    a Roman class from the numeral before 类). A clause holds an event cue where either
+    matches; they may match where no pattern does (a Roman numeral after a Latin letter), never
+    the other way round."""
     g = grammar()
     m = lexicon.rules("measures.yaml")
     c = g.cues
-    han = "[零〇一二两三四五六七八九十百千万亿]"
+    han_chars = "零〇一二两三四五六七八九十百千万亿"
+    han = f"[{han_chars}]"
     units = _alt([u for us in m["units"].values() for u in us])
     bounds = _alt(c["le_before"] + c["ge_before"])
     wordings = _alt(c["tier_keys"]) + "|" + g.x["measure_wordings"].pattern
-    return regex.compile(rf"\d|{_MASK_CHAR.pattern}|{g.x['roman_class'].pattern}|百分之|{han}+(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})"
-                         rf"|(?:第|前|后){han}|(?:{bounds}){han}|{g.x['zero'].pattern}|{wordings}")
+    numerals = "|".join(rf"{h}(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})" for h in han_chars)
+    roman = "|".join(f"{r}类" for r in sorted({ch for ch in c["fragments"]["roman_class"] if ch.isalnum()}))
+    zero = regex.sub(r"\(\?P<\w+>", "(?:", g.x["zero"].pattern)  # (only where it matches counts here)
+    figures = rf"[\d{_MASK_CHAR.pattern.strip('[]')}]+"  # (mask_char is a class of characters)
+    words_ = rf"百分之|(?:第|前|后){han}|(?:{bounds}){han}|{zero}|{wordings}|{roman}|{numerals}"
+    return lexicon.gate(regex.compile(figures)), lexicon.gate(regex.compile(words_))
+
+
+def _holds(sentence: str, start: int) -> list[int]:
+    """Where a clause of `sentence` (at offset `start`) may hold an event: the sorted starts of the
+    _can_hold matches (their alternatives hold no clause mark, so each lies inside one clause)."""
+    return sorted(start + m.start() for p in _can_hold() for m in p.finditer(sentence))
 
 
 # ------------------------------------------------------------ event rules
@@ -527,10 +545,13 @@ def _events(text: str, cs: int, ce: int, trace: list | None = None, plan: bool =
     clause = text[cs:ce]
     found: list[tuple[int, _Event]] = []  # (priority, event)
     anchored: dict[str, bool] = {}  # each anchor is searched once per clause
+    chars = lexicon.chars_of(clause)  # (an anchor none of whose first characters is here is not searched)
     for rule in EVENT_RULES:
         if rule.anchor:
             if rule.anchor not in anchored:
-                anchored[rule.anchor] = bool(g.anchors[rule.anchor].search(clause))
+                starts = g.anchor_starts[rule.anchor]
+                anchored[rule.anchor] = (starts is None or not starts.isdisjoint(chars)) \
+                    and bool(g.anchors[rule.anchor].search(clause))
             if not anchored[rule.anchor]:
                 continue
         for ev in rule.find(clause, cs, text):
@@ -914,13 +935,12 @@ def extract(doc, outline, trace: list | None = None) -> tuple[list[Metric], list
             goal_dl = None
         goal_list = bool(carry_goal or intro) and joined
         prev_par, semi_period = sent.paragraph, inherited
-        if not x["worth_a_look"].search(sent.text):
+        # a clause without a place in `holds` cannot hold an event (one scan for all clauses)
+        holds = _holds(sent.text, sent.start)
+        if not holds and not x["worth_a_look"].search(sent.text):
             continue
         last_np: str | None = para[1] if sent.paragraph == para[0] else None
         spans = clauses(sent.text, sent.start)
-        # where the gate matches: its alternatives hold no clause mark, so each match lies inside
-        # one clause, and a clause without one cannot hold an event (one scan for all clauses)
-        holds = [sent.start + m.start() for m in _can_hold().finditer(sent.text)]
         if not holds:
             # no clause of it can hold an event: it can only name the indicator the next sentence goes on about
             for cs, ce in spans:

@@ -76,6 +76,7 @@ FRACTION = _F["fraction"]
 _FRACTION = regex.compile(r"^(\d+)/(\d+)$|^(\p{Han}+)分之(\p{Han}+)$")
 
 
+@lru_cache(maxsize=4096)  # (a speech writes the same few numbers and placeholders again and again)
 def parse(text: str) -> float | int | str | None:
     """The value of a matched number span: 139.2, 1,234 → 1234, X → 'masked', 三 → 3, 1/4 → 0.25."""
     t = text.strip()

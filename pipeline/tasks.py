@@ -336,7 +336,7 @@ class _G:
 # patterns of task_cues.yaml only tried with match or search, many times a speech: compiled by
 # the standard library where it reads them alike (lexicon.gate)
 _GATES = ("bare", "after_subj_modal", "after_subj_role", "after_subj_only", "after_subj_verb", "referral",
-          "ask_recipients", "passes_on")
+          "ask_recipients", "passes_on", "quick")
 
 # the word lists whose last characters end a subject item (subject_ends)
 _SUBJECT_HEAD_LISTS = ("open_unit_heads", "collective_heads", "specific_collective_heads", "modified_heads",

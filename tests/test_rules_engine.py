@@ -113,3 +113,121 @@ def test_the_han_ranges_of_the_gates_are_the_han_script_of_regex():
                        "县法制办审查后报县委常委会议研究", "3日后报送"):
             a, b = fast.search(clause), slow.search(clause)
             assert (a and a.span()) == (b and b.span())
+
+
+def _case_sentences(name: str) -> list[str]:
+    from pathlib import Path
+
+    import yaml
+
+    cases = yaml.safe_load((Path(__file__).parent / "cases" / name).read_text(encoding="utf-8"))
+    return [c["text"] for c in cases]
+
+
+# sentences with every kind of figure the event rules read, written for these tests
+_FIGURES = [
+    "主要河流出境断面水质稳定达到地表水Ⅱ类标准，城区饮用水源地水质达到III类。",
+    "森林覆盖率达到百分之六十二，农村自来水普及率达三分之二以上。",
+    "全年实现地区生产总值三点五亿元，比上年多一千二百余万元。",
+    "连续五年无一人死亡，实现零事故，安全生产考核位列全市第一方阵。",
+    "规上工业增加值增速排名全市倒数第二，较上月后退3位，固定资产投资增速排名靠后。",
+    "社会消费品零售总额增长＊％，一般公共预算收入完成XX亿元，居全省第×位。",
+    "全县城镇化率提高1.2个百分点，城乡居民收入比缩小到2.1∶1，粮食产量翻了一番。",
+]
+
+
+def test_the_event_gate_misses_no_clause_an_event_rule_reads():
+    """The two scans of _can_hold stand for every event pattern: each clause in which some event
+    rule finds a candidate (kept or dropped) has a place in them."""
+    from pipeline.sentences import clauses
+
+    checked = 0
+    for sentence in _FIGURES + _case_sentences("metrics.yaml"):
+        text = normalize(sentence).text
+        holds = metrics._holds(text, 0)
+        for cs, ce in clauses(text, 0):
+            trace: list = []
+            if metrics._events(text, cs, ce, trace) or trace:
+                checked += 1
+                assert any(cs <= h < ce for h in holds), text[cs:ce]
+    assert checked > 150
+
+
+def test_an_anchor_is_searched_only_where_its_first_characters_are():
+    """first_chars gives the characters an anchor's match can start with: a clause that holds
+    none of them holds no match (every case clause is checked), and patterns it cannot read
+    give None."""
+    import regex
+
+    from pipeline import lexicon
+    from pipeline.sentences import clauses
+
+    g = metrics.grammar()
+    starts = {k: lexicon.first_chars(p) for k, p in g.anchors.items()}
+    assert starts["rank"] == frozenset("第前后") and "0" in starts["share"]
+    assert starts["tier"] is None  # \p{Han}: not read
+    assert lexicon.first_chars(regex.compile(r"(?<=县)局")) is None
+    assert lexicon.first_chars(regex.compile(r"a?")) is None  # matches the empty string
+    assert lexicon.first_chars(regex.compile(r"[A-C]类|第")) == frozenset("ABC第")
+    for sentence in _FIGURES + _case_sentences("metrics.yaml"):
+        text = normalize(sentence).text
+        for cs, ce in clauses(text, 0):
+            clause = text[cs:ce]
+            chars = lexicon.chars_of(clause)
+            for name, pattern in g.anchors.items():
+                if starts[name] is not None and pattern.search(clause):
+                    assert not starts[name].isdisjoint(chars), (name, clause)
+
+
+def test_a_spread_gate_matches_what_its_pattern_matches():
+    """spread writes out groups that open an alternative and lets neighbouring alternatives share
+    their first character; the gate built from it finds the same spans as regex on the
+    pattern as written."""
+    import re
+
+    import regex
+
+    from pipeline import lexicon
+
+    assert lexicon.spread("(?:要求|责成)做好|要件|牵头") == "要(?:求做好|件)|责成做好|牵头"
+    # a class or a look-behind keeps its place: what comes before and after it is not merged across it
+    assert lexicon.spread("要求|[甲乙]方|要件") == "要求|[甲乙]方|要件"
+    assert lexicon.spread("(?:报|移交)[^，]{2,4}?查处|由(?!于)") == "报[^，]{2,4}?查处|移交[^，]{2,4}?查处|由(?!于)"
+    assert lexicon.spread("(?:甲|乙)?方") == "(?:甲|乙)?方"
+    g = tasks.G()
+    assert isinstance(g.quick, re.Pattern)
+    written = tasks._grammar(lexicon.rules("task_cues.yaml"), tokens=False)["quick"]
+    for sentence in _case_sentences("tasks.yaml"):
+        a = [m.span() for m in g.quick.finditer(sentence)]
+        b = [m.span() for m in written.finditer(sentence)]
+        assert a == b, sentence
+    assert written.pattern != g.quick.pattern and isinstance(written, regex.Pattern)
+
+
+def test_every_metric_pattern_read_by_the_standard_library_reads_as_regex_reads_it():
+    """Each pattern of metric_cues.yaml that lexicon.gate compiled with the standard library finds
+    the same matches (spans and named groups), the same first match and the same substitution as
+    regex does on the same source, on every clause of the case sentences."""
+    import re
+
+    import regex
+
+    from pipeline.sentences import clauses
+
+    x = metrics.grammar().x
+    fast = {k: p for k, p in x.items() if isinstance(p, re.Pattern)}
+    assert len(fast) > 60 and "level" in fast and "growth" in fast
+    texts = []
+    for sentence in _FIGURES + _case_sentences("metrics.yaml"):
+        text = normalize(sentence).text
+        texts.append(text)
+        texts += [text[a:b] for a, b in clauses(text, 0)]
+    for name, p in fast.items():
+        slow = regex.compile(p.pattern)
+        for t in texts:
+            a = [(m.span(), m.groupdict()) for m in p.finditer(t)]
+            b = [(m.span(), m.groupdict()) for m in slow.finditer(t)]
+            assert a == b, (name, t)
+            assert p.sub("#", t) == slow.sub("#", t), (name, t)
+            ma, mb = p.match(t), slow.match(t)
+            assert (ma and ma.span()) == (mb and mb.span()), (name, t)
