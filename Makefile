@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-scale clean
+.PHONY: run test bench bench-compare bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/store_bench.py
+
+# this tree's pipeline against another version's, alternating slice by slice: make bench-compare REV=d31a435
+bench-compare: $(STAMP)
+	$(BIN)/python benchmarks/compare.py $(or $(REV),$(error give REV=<commit> to compare with))
 
 # the query figures at 100,000 speeches (about 20 minutes and 14 GB of temporary disk)
 bench-scale: $(STAMP)

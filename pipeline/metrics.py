@@ -189,7 +189,8 @@ def _can_hold() -> tuple:
     numerals = "|".join(rf"{h}(?:点[零〇一二三四五六七八九]+)?(?:余|多)?(?:{units})" for h in han_chars)
     roman = "|".join(f"{r}类" for r in sorted({ch for ch in c["fragments"]["roman_class"] if ch.isalnum()}))
     zero = regex.sub(r"\(\?P<\w+>", "(?:", g.x["zero"].pattern)  # (only where it matches counts here)
-    figures = rf"[\d{_MASK_CHAR.pattern.strip('[]')}]+"  # (mask_char is a class of characters)
+    figure = rf"[\d{_MASK_CHAR.pattern.strip('[]')}]"  # (mask_char is a class of characters)
+    figures = figure + figure + "*"  # (a class first, not a repeat: the scanner skips to one)
     words_ = rf"百分之|(?:第|前|后){han}|(?:{bounds}){han}|{zero}|{wordings}|{roman}|{numerals}"
     return lexicon.gate(regex.compile(figures)), lexicon.gate(regex.compile(words_))
 
