@@ -201,8 +201,6 @@ def gate(pattern: regex.Pattern) -> "re.Pattern | regex.Pattern":
 # what first_chars cannot read from the characters written in a pattern: classes by property
 # or negation, any character, case folding, look-arounds (a match may start after what it reads)
 _FIRST_UNKNOWN = ("[^", "(?<", "(?=", "(?!", "(?i", "(?f", "(?x")
-
-
 _ANY_DIGIT = regex.compile(r"\d")
 _RANGE = regex.compile(r"(?<!\\)(.)-([^\]\\])")
 

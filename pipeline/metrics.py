@@ -71,8 +71,6 @@ class _Grammar:
     anchor_starts: dict = field(default_factory=dict)
 
 
-
-
 @cache
 def grammar() -> _Grammar:
     """The compiled metric grammar (rules/measures.yaml and rules/metric_cues.yaml), built once."""

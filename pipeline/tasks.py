@@ -702,7 +702,7 @@ def extract(doc, outline, trace: list | None = None) -> list[Task]:
     nxt = {id(d): min((x for x in by_sent[id(sent)] if x > d.start), default=sent.end) for d, sent in drafts}
     repairs = sorted((r.get("at", -1), r) for r in doc.repairs or [])
     tasks = [_task(doc, d, s, ref, nxt[id(d)], repairs) for d, s in drafts]
-    tasks = _tags(doc, tasks, city, ref, getattr(outline, "kind", "speech"))
+    tasks = _tags(doc, tasks, city, ref, kind)
     tasks = _bracket_units(doc, outline, tasks, city, ref, trace)
     tasks = _heading_owner(doc, outline, tasks, city, ref, trace)
     tasks.sort(key=lambda t: t.start)
@@ -1510,9 +1510,11 @@ def _tags(doc, tasks: list[Task], city: bool, ref, kind: str = "speech") -> list
             cut = max(body.rfind(ch) for ch in "。；;！？") + 1
             a_start = line_start + cut
             a_end = line_start + len(before)
-            lm = g.list_item.match(text[a_start:a_end].lstrip(" \t　"))
+            work = text[a_start:a_end]
+            bare = work.lstrip(" \t　")
+            lm = g.list_item.match(bare)
             if lm:  # 1．加快建设…（责任单位：X）: the item's number is no part of the work
-                a_start += len(text[a_start:a_end]) - len(text[a_start:a_end].lstrip(" \t　")) + lm.end()
+                a_start += len(work) - len(bare) + lm.end()
         else:
             # the tag line follows the item it belongs to
             prev_end = line_start - 1
@@ -1658,7 +1660,7 @@ def _bracket_units(doc, outline, tasks: list[Task], city: bool, ref, trace: list
         addrs = _role_clause(val, lambda v: _unit_list(v, city)) if roles else _unit_list(val, city, m.start("val"))
         if not addrs or a_start >= m.start():
             continue
-        if kind in ("work_report", "news") and outline.part_at(m.start()) == "review":
+        if kind in g.cues["reviews_assign_nothing"] and outline.part_at(m.start()) == "review":
             continue  # a unit after a result of the year reviewed is its credit, not its task
         tasks = [t for t in tasks if not (m.start() <= t.start < m.end())]  # the bracket read as a clause
         inside = [t for t in tasks if a_start <= t.start < m.start()]
